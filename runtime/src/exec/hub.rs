@@ -1,0 +1,97 @@
+//! Output ports: hubs that hand each frame to every attached queue.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::exec::queue::{PushOutcome, Queue};
+use crate::frame::Frame;
+
+/// An output port. Queues attach and detach while frames flow; a frame sent to
+/// several queues is shared, never copied.
+#[derive(Default)]
+pub struct Hub {
+    /// Copy-on-write list, so a send takes the lock only to clone one `Arc`.
+    queues: Mutex<Arc<[Arc<Queue>]>>,
+    sent: AtomicU64,
+    finished: std::sync::atomic::AtomicBool,
+}
+
+impl Hub {
+    /// A hub with no queue attached.
+    pub fn new() -> Hub {
+        Hub {
+            queues: Mutex::new(Arc::from(Vec::new())),
+            sent: AtomicU64::new(0),
+            finished: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn snapshot(&self) -> Arc<[Arc<Queue>]> {
+        self.queues
+            .lock()
+            .expect("hub lock is never held across a panic")
+            .clone()
+    }
+
+    /// Adds a queue: it receives every frame sent from now on. Attaching to a
+    /// hub whose producer has finished closes the queue at once.
+    pub fn attach(&self, queue: Arc<Queue>) {
+        let mut queues = self.queues.lock().expect("hub lock is never held across a panic");
+        if self.finished.load(Ordering::Acquire) {
+            queue.close();
+        }
+        let mut list: Vec<_> = queues.iter().cloned().collect();
+        list.push(queue);
+        *queues = list.into();
+    }
+
+    /// Removes a queue; it receives nothing more from this hub.
+    pub fn detach(&self, queue: &Arc<Queue>) {
+        let mut queues = self.queues.lock().expect("hub lock is never held across a panic");
+        let list: Vec<_> = queues
+            .iter()
+            .filter(|q| !Arc::ptr_eq(q, queue))
+            .cloned()
+            .collect();
+        *queues = list.into();
+    }
+
+    /// Number of queues attached.
+    pub fn fan_out(&self) -> usize {
+        self.snapshot().len()
+    }
+
+    /// Hands `frame` to every attached queue, waiting on those with `block` policy.
+    /// Returns how many queues dropped an older frame to take it.
+    pub async fn send(&self, frame: Frame) -> usize {
+        let queues = self.snapshot();
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let mut drops = 0;
+        if let Some((last, rest)) = queues.split_last() {
+            for queue in rest {
+                drops += usize::from(queue.push(frame.clone()).await == PushOutcome::DroppedOldest);
+            }
+            drops += usize::from(last.push(frame).await == PushOutcome::DroppedOldest);
+        }
+        drops
+    }
+
+    /// [`Hub::send`] for a thread that is not an async task.
+    pub fn blocking_send(&self, frame: Frame) -> usize {
+        futures::executor::block_on(self.send(frame))
+    }
+
+    /// The producer is done: every attached queue drains and then ends.
+    pub fn finish(&self) {
+        let queues = self.queues.lock().expect("hub lock is never held across a panic");
+        self.finished.store(true, Ordering::Release);
+        for queue in queues.iter() {
+            queue.close();
+        }
+    }
+
+    /// Frames sent so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+}

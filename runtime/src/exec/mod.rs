@@ -1,0 +1,4 @@
+//! Running graphs: queues, hubs, the executor and the supervisor.
+
+pub(crate) mod hub;
+pub(crate) mod queue;

@@ -1,0 +1,172 @@
+//! The bounded queue in front of every input port.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::frame::Frame;
+
+/// What a full queue does with a new frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QueuePolicy {
+    /// Keep the newest frames: drop the oldest and count the drop (live video).
+    Latest,
+    /// Make the producer wait for room (files, offline work).
+    Block,
+}
+
+/// What happened to a pushed frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Queued.
+    Queued,
+    /// Queued, and the oldest queued frame was dropped to make room.
+    DroppedOldest,
+    /// The queue is closed; the frame was discarded.
+    Closed,
+}
+
+struct State {
+    frames: VecDeque<Frame>,
+    closed: bool,
+}
+
+/// A bounded single-producer, single-consumer frame queue.
+///
+/// Closing it lets the consumer drain what is queued, then see the end of the
+/// stream; a producer pushing into a closed queue is turned away at once.
+pub struct Queue {
+    state: Mutex<State>,
+    capacity: usize,
+    policy: QueuePolicy,
+    readable: Notify,
+    writable: Notify,
+    pushed: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl Queue {
+    /// A queue holding at most `capacity` frames (at least one).
+    pub fn new(capacity: usize, policy: QueuePolicy) -> Queue {
+        Queue {
+            state: Mutex::new(State {
+                frames: VecDeque::with_capacity(capacity.max(1)),
+                closed: false,
+            }),
+            capacity: capacity.max(1),
+            policy,
+            readable: Notify::new(),
+            writable: Notify::new(),
+            pushed: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .expect("queue lock is never held across a panic")
+    }
+
+    /// Adds a frame. Under `block` this waits while the queue is full.
+    pub async fn push(&self, frame: Frame) -> PushOutcome {
+        loop {
+            {
+                let mut state = self.lock();
+                if state.closed {
+                    return PushOutcome::Closed;
+                }
+                let outcome = if state.frames.len() < self.capacity {
+                    PushOutcome::Queued
+                } else if self.policy == QueuePolicy::Latest {
+                    state.frames.pop_front();
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    PushOutcome::DroppedOldest
+                } else {
+                    drop(state);
+                    self.writable.notified().await;
+                    continue;
+                };
+                state.frames.push_back(frame);
+                self.pushed.fetch_add(1, Ordering::Relaxed);
+                drop(state);
+                self.readable.notify_one();
+                return outcome;
+            }
+        }
+    }
+
+    /// Takes the oldest frame, waiting for one; `None` once closed and drained.
+    pub async fn pop(&self) -> Option<Frame> {
+        loop {
+            {
+                let mut state = self.lock();
+                if let Some(frame) = state.frames.pop_front() {
+                    drop(state);
+                    self.writable.notify_one();
+                    return Some(frame);
+                }
+                if state.closed {
+                    return None;
+                }
+            }
+            self.readable.notified().await;
+        }
+    }
+
+    /// [`Queue::pop`] for a thread that is not an async task.
+    pub fn blocking_pop(&self) -> Option<Frame> {
+        futures::executor::block_on(self.pop())
+    }
+
+    /// Takes the oldest frame if there is one, without waiting.
+    pub fn try_pop(&self) -> Option<Frame> {
+        let frame = self.lock().frames.pop_front();
+        if frame.is_some() {
+            self.writable.notify_one();
+        }
+        frame
+    }
+
+    /// No more frames will be accepted; the consumer drains what is queued.
+    pub fn close(&self) {
+        self.lock().closed = true;
+        self.readable.notify_one();
+        self.writable.notify_one();
+    }
+
+    /// Whether [`Queue::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Frames waiting now.
+    pub fn depth(&self) -> usize {
+        self.lock().frames.len()
+    }
+
+    /// The most frames it holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Its policy when full.
+    pub fn policy(&self) -> QueuePolicy {
+        self.policy
+    }
+
+    /// Frames accepted so far.
+    pub fn pushed(&self) -> u64 {
+        self.pushed.load(Ordering::Relaxed)
+    }
+
+    /// Frames dropped so far to make room (`latest` only).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,276 @@
+//! Frames: one picture (or one encoded unit) with its timing and metadata.
+//!
+//! A [`Frame`] is cheap to clone: its pixels live in a reference-counted
+//! [`Buffer`], so a frame that goes down an edge or fans out to several inputs
+//! is never copied.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::buffer::Buffer;
+
+/// How the bytes of a raw video frame are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PixelFormat {
+    /// Packed 8-bit R, G, B.
+    Rgb24,
+    /// Packed 8-bit R, G, B, A.
+    Rgba,
+    /// Planar Y, then U and V at half width and half height.
+    I420,
+    /// Planar Y, then interleaved U/V at half width and half height.
+    Nv12,
+    /// One 8-bit luma plane.
+    Gray8,
+    /// A compressed unit (JPEG picture, H.264 access unit): one opaque plane.
+    Encoded,
+}
+
+/// One plane of a frame: where it starts in the buffer and how it is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaneLayout {
+    /// Byte offset of the plane's first row in the buffer.
+    pub offset: usize,
+    /// Bytes from the start of one row to the next.
+    pub stride: usize,
+    /// Pixels (samples groups) per row.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// Bytes per pixel within this plane.
+    pub bytes_per_pixel: usize,
+}
+
+impl PixelFormat {
+    /// Every raw format, in the order they are documented.
+    pub const RAW: [PixelFormat; 5] = [
+        PixelFormat::Rgb24,
+        PixelFormat::Rgba,
+        PixelFormat::I420,
+        PixelFormat::Nv12,
+        PixelFormat::Gray8,
+    ];
+
+    /// The lower-case name used in graph files (`rgb24`, `i420`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            PixelFormat::Rgb24 => "rgb24",
+            PixelFormat::Rgba => "rgba",
+            PixelFormat::I420 => "i420",
+            PixelFormat::Nv12 => "nv12",
+            PixelFormat::Gray8 => "gray8",
+            PixelFormat::Encoded => "encoded",
+        }
+    }
+
+    /// The tightly packed plane layouts of a `width` x `height` frame.
+    ///
+    /// Chroma planes of odd sizes round up, as ffmpeg does.
+    pub fn planes(self, width: u32, height: u32) -> Vec<PlaneLayout> {
+        let (w, h) = (width as usize, height as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let packed = |bpp: usize| {
+            vec![PlaneLayout {
+                offset: 0,
+                stride: w * bpp,
+                width: w,
+                height: h,
+                bytes_per_pixel: bpp,
+            }]
+        };
+        match self {
+            PixelFormat::Rgb24 => packed(3),
+            PixelFormat::Rgba => packed(4),
+            PixelFormat::Gray8 => packed(1),
+            PixelFormat::I420 => {
+                let luma = w * h;
+                let chroma = cw * ch;
+                vec![
+                    plane(0, w, w, h, 1),
+                    plane(luma, cw, cw, ch, 1),
+                    plane(luma + chroma, cw, cw, ch, 1),
+                ]
+            }
+            PixelFormat::Nv12 => vec![plane(0, w, w, h, 1), plane(w * h, cw * 2, cw, ch, 2)],
+            PixelFormat::Encoded => Vec::new(),
+        }
+    }
+
+    /// Bytes of a tightly packed `width` x `height` frame.
+    pub fn frame_size(self, width: u32, height: u32) -> usize {
+        self.planes(width, height)
+            .last()
+            .map_or(0, |p| p.offset + p.stride * p.height)
+    }
+}
+
+fn plane(offset: usize, stride: usize, width: usize, height: usize, bpp: usize) -> PlaneLayout {
+    PlaneLayout {
+        offset,
+        stride,
+        width,
+        height,
+        bytes_per_pixel: bpp,
+    }
+}
+
+impl fmt::Display for PixelFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The name of one stream among the many a graph may carry (an RTMP key, a
+/// WHIP publisher, a camera). Single-stream sources use the default, empty id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId(Arc<str>);
+
+impl StreamId {
+    /// A stream id from its name.
+    pub fn new(name: &str) -> Self {
+        StreamId(Arc::from(name))
+    }
+
+    /// The name; empty for the default stream.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is the default stream of a single-stream source.
+    pub fn is_default(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One object found in a frame, in pixels of that frame.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detection {
+    /// What was found (`face`, `person`, ...).
+    pub label: String,
+    /// Confidence in 0..=1.
+    pub score: f32,
+    /// `[x0, y0, x1, y1]`.
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    /// Key points (eyes, nose, mouth corners, ...) when the model gives them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub landmarks: Vec<[f32; 2]>,
+}
+
+/// What nodes learned about a frame, carried along with it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metadata {
+    /// Objects found by detectors, if a detector ran.
+    pub detections: Option<Vec<Detection>>,
+}
+
+/// A picture or encoded unit travelling through the graph.
+#[derive(Clone)]
+pub struct Frame {
+    /// The bytes, shared by every holder of this frame.
+    pub buffer: Buffer,
+    /// Layout of `buffer`.
+    pub format: PixelFormat,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The plane layouts within `buffer` (empty for encoded frames).
+    pub planes: Arc<[PlaneLayout]>,
+    /// Presentation time from the start of the stream.
+    pub pts: Duration,
+    /// The source's frame number, consecutive when nothing was dropped.
+    pub seq: u64,
+    /// When the source captured or produced the frame, for end-to-end latency.
+    pub capture: Instant,
+    /// Which stream this frame belongs to.
+    pub stream: StreamId,
+    /// Detections, masks and other results of analysis.
+    pub meta: Arc<Metadata>,
+}
+
+impl Frame {
+    /// A new frame of tightly packed `format` pixels, captured now, on the default stream.
+    pub fn new(buffer: Buffer, format: PixelFormat, width: u32, height: u32, pts: Duration, seq: u64) -> Frame {
+        Frame {
+            buffer,
+            format,
+            width,
+            height,
+            planes: format.planes(width, height).into(),
+            pts,
+            seq,
+            capture: Instant::now(),
+            stream: StreamId::default(),
+            meta: Arc::new(Metadata::default()),
+        }
+    }
+
+    /// The bytes of plane `index`, from its first row to the end of its last.
+    ///
+    /// Panics if the frame has no such plane (a broken invariant of the node).
+    pub fn plane(&self, index: usize) -> &[u8] {
+        let p = &self.planes[index];
+        &self.buffer.as_slice()[p.offset..p.offset + p.stride * p.height]
+    }
+
+    /// A frame with the same timing, stream and metadata and a new picture.
+    pub fn with_picture(&self, buffer: Buffer, format: PixelFormat, width: u32, height: u32) -> Frame {
+        Frame {
+            buffer,
+            format,
+            width,
+            height,
+            planes: format.planes(width, height).into(),
+            ..self.clone()
+        }
+    }
+
+    /// Time from capture until now.
+    pub fn age(&self) -> Duration {
+        self.capture.elapsed()
+    }
+}
+
+impl fmt::Debug for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Frame")
+            .field("format", &self.format)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("pts", &self.pts)
+            .field("seq", &self.seq)
+            .field("stream", &self.stream)
+            .field("bytes", &self.buffer.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i420_planes_round_odd_sizes_up() {
+        let planes = PixelFormat::I420.planes(5, 3);
+        assert_eq!(planes[1].width, 3);
+        assert_eq!(planes[1].height, 2);
+        assert_eq!(PixelFormat::I420.frame_size(5, 3), 15 + 6 + 6);
+    }
+
+    #[test]
+    fn packed_sizes() {
+        assert_eq!(PixelFormat::Rgb24.frame_size(1920, 1080), 6_220_800);
+        assert_eq!(PixelFormat::Nv12.frame_size(4, 4), 16 + 8);
+    }
+}

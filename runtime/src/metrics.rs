@@ -1,0 +1,332 @@
+//! Per-node counters and latency histograms, and their Prometheus text form.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::exec::queue::Queue;
+
+/// Upper bounds of the histogram buckets, in seconds.
+const BUCKETS: [f64; 16] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 10.0,
+];
+
+/// A fixed-bucket histogram of durations, safe to update from any thread.
+pub struct Histogram {
+    counts: [AtomicU64; BUCKETS.len() + 1],
+    sum_nanos: AtomicU64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_nanos: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&self, value: Duration) {
+        let secs = value.as_secs_f64();
+        let bucket = BUCKETS.iter().position(|&b| secs <= b).unwrap_or(BUCKETS.len());
+        self.counts[bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos
+            .fetch_add(u64::try_from(value.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// Observations so far.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Estimated `q`-quantile (0..=1) in seconds, interpolated within its bucket;
+    /// `None` before the first observation.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let counts: Vec<u64> = self.counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * total as f64;
+        let mut seen = 0.0;
+        for (i, &count) in counts.iter().enumerate() {
+            let next = seen + count as f64;
+            if next >= rank && count > 0 {
+                let lower = if i == 0 { 0.0 } else { BUCKETS[i - 1] };
+                let upper = BUCKETS.get(i).copied().unwrap_or(BUCKETS[BUCKETS.len() - 1]);
+                return Some(lower + (upper - lower) * ((rank - seen) / count as f64).clamp(0.0, 1.0));
+            }
+            seen = next;
+        }
+        Some(BUCKETS[BUCKETS.len() - 1])
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let mut cumulative = 0;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            cumulative += self.counts[i].load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+        }
+        cumulative += self.counts[BUCKETS.len()].load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {cumulative}");
+        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
+        let _ = writeln!(out, "{name}_count{{{labels}}} {cumulative}");
+    }
+}
+
+/// Where a node is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeState {
+    /// Being built or opening its resources.
+    Starting,
+    /// Processing frames.
+    Running,
+    /// Failed and waiting to be started again.
+    Restarting,
+    /// Failed and will not be started again (restart policy exhausted).
+    Failed,
+    /// Reached the end of its stream.
+    Finished,
+    /// Stopped by shutdown or reload.
+    Stopped,
+}
+
+/// Counters of one node, updated by the node's runner and read by `/metrics`.
+pub struct NodeMetrics {
+    /// Node id.
+    pub node: String,
+    /// Node kind.
+    pub kind: String,
+    /// Frames taken from input queues.
+    pub frames_in: AtomicU64,
+    /// Frames sent on outputs (or consumed, for sinks).
+    pub frames_out: AtomicU64,
+    /// Frames that could not be processed (a corrupt frame, an encoder error).
+    pub frame_errors: AtomicU64,
+    /// Times the node was started again after a failure.
+    pub restarts: AtomicU64,
+    /// Time spent processing one frame.
+    pub process_time: Histogram,
+    /// Time from capture to this node's output.
+    pub latency: Histogram,
+    state: Mutex<(NodeState, Option<String>)>,
+    inputs: Mutex<Vec<(String, Arc<Queue>)>>,
+}
+
+impl NodeMetrics {
+    /// Counters for a node that is about to start.
+    pub fn new(node: &str, kind: &str) -> NodeMetrics {
+        NodeMetrics {
+            node: node.to_string(),
+            kind: kind.to_string(),
+            frames_in: AtomicU64::new(0),
+            frames_out: AtomicU64::new(0),
+            frame_errors: AtomicU64::new(0),
+            restarts: AtomicU64::new(0),
+            process_time: Histogram::default(),
+            latency: Histogram::default(),
+            state: Mutex::new((NodeState::Starting, None)),
+            inputs: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sets the state, with the last error when there is one.
+    pub fn set_state(&self, state: NodeState, error: Option<String>) {
+        let mut guard = self.state.lock().expect("metrics lock is never held across a panic");
+        guard.0 = state;
+        if error.is_some() {
+            guard.1 = error;
+        }
+    }
+
+    /// The current state and the last error seen.
+    pub fn state(&self) -> (NodeState, Option<String>) {
+        self.state.lock().expect("metrics lock is never held across a panic").clone()
+    }
+
+    /// Records which queues feed this node, for depth and drop counts.
+    pub fn set_inputs(&self, inputs: Vec<(String, Arc<Queue>)>) {
+        *self.inputs.lock().expect("metrics lock is never held across a panic") = inputs;
+    }
+
+    /// Frames dropped by this node's input queues.
+    pub fn drops(&self) -> u64 {
+        self.inputs
+            .lock()
+            .expect("metrics lock is never held across a panic")
+            .iter()
+            .map(|(_, q)| q.dropped())
+            .sum()
+    }
+
+    /// Frames waiting in this node's input queues.
+    pub fn queue_depth(&self) -> usize {
+        self.inputs
+            .lock()
+            .expect("metrics lock is never held across a panic")
+            .iter()
+            .map(|(_, q)| q.depth())
+            .sum()
+    }
+
+    /// A snapshot for the API and the status line.
+    pub fn snapshot(&self) -> NodeSnapshot {
+        let (state, last_error) = self.state();
+        let ms = |v: Option<f64>| v.map(|s| (s * 1e5).round() / 100.0);
+        NodeSnapshot {
+            node: self.node.clone(),
+            kind: self.kind.clone(),
+            state,
+            last_error,
+            frames_in: self.frames_in.load(Ordering::Relaxed),
+            frames_out: self.frames_out.load(Ordering::Relaxed),
+            frame_errors: self.frame_errors.load(Ordering::Relaxed),
+            drops: self.drops(),
+            queue_depth: self.queue_depth(),
+            restarts: self.restarts.load(Ordering::Relaxed),
+            latency_p50_ms: ms(self.latency.quantile(0.5)),
+            latency_p95_ms: ms(self.latency.quantile(0.95)),
+            latency_p99_ms: ms(self.latency.quantile(0.99)),
+            process_p50_ms: ms(self.process_time.quantile(0.5)),
+        }
+    }
+}
+
+/// A node's counters at one instant.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeSnapshot {
+    /// Node id.
+    pub node: String,
+    /// Node kind.
+    pub kind: String,
+    /// Current state.
+    pub state: NodeState,
+    /// Last error seen, if any.
+    pub last_error: Option<String>,
+    /// Frames in.
+    pub frames_in: u64,
+    /// Frames out.
+    pub frames_out: u64,
+    /// Frames that failed to process.
+    pub frame_errors: u64,
+    /// Frames dropped by input queues.
+    pub drops: u64,
+    /// Frames waiting in input queues.
+    pub queue_depth: usize,
+    /// Restarts after failures.
+    pub restarts: u64,
+    /// Median capture-to-output latency.
+    pub latency_p50_ms: Option<f64>,
+    /// 95th percentile latency.
+    pub latency_p95_ms: Option<f64>,
+    /// 99th percentile latency.
+    pub latency_p99_ms: Option<f64>,
+    /// Median processing time per frame.
+    pub process_p50_ms: Option<f64>,
+}
+
+/// All node counters of a process.
+#[derive(Default, Clone)]
+pub struct MetricsRegistry {
+    nodes: Arc<RwLock<BTreeMap<String, Arc<NodeMetrics>>>>,
+}
+
+impl MetricsRegistry {
+    /// An empty registry.
+    pub fn new() -> MetricsRegistry {
+        MetricsRegistry::default()
+    }
+
+    /// Adds (or replaces) a node's counters.
+    pub fn insert(&self, metrics: Arc<NodeMetrics>) {
+        self.nodes
+            .write()
+            .expect("metrics lock is never held across a panic")
+            .insert(metrics.node.clone(), metrics);
+    }
+
+    /// Removes a node's counters.
+    pub fn remove(&self, node: &str) {
+        self.nodes
+            .write()
+            .expect("metrics lock is never held across a panic")
+            .remove(node);
+    }
+
+    /// Snapshots of every node, by id.
+    pub fn snapshots(&self) -> Vec<NodeSnapshot> {
+        self.nodes
+            .read()
+            .expect("metrics lock is never held across a panic")
+            .values()
+            .map(|m| m.snapshot())
+            .collect()
+    }
+
+    /// The Prometheus text exposition of every node.
+    pub fn render_prometheus(&self) -> String {
+        let nodes = self.nodes.read().expect("metrics lock is never held across a panic");
+        let mut out = String::new();
+        let counters: [(&str, &str, fn(&NodeMetrics) -> u64); 6] = [
+            ("ooblex_node_frames_in_total", "Frames taken from the node's input queues.", |m| m.frames_in.load(Ordering::Relaxed)),
+            ("ooblex_node_frames_out_total", "Frames sent on the node's outputs (consumed, for sinks).", |m| m.frames_out.load(Ordering::Relaxed)),
+            ("ooblex_node_drops_total", "Frames dropped by the node's input queues.", |m| m.drops()),
+            ("ooblex_node_frame_errors_total", "Frames the node could not process.", |m| m.frame_errors.load(Ordering::Relaxed)),
+            ("ooblex_node_restarts_total", "Restarts after failures.", |m| m.restarts.load(Ordering::Relaxed)),
+            ("ooblex_node_queue_depth", "Frames waiting in the node's input queues.", |m| m.queue_depth() as u64),
+        ];
+        for (name, help, read) in counters {
+            let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for m in nodes.values() {
+                let _ = writeln!(out, "{name}{{node=\"{}\",kind=\"{}\"}} {}", m.node, m.kind, read(m));
+            }
+        }
+        let _ = writeln!(out, "# HELP ooblex_node_up Whether the node is running (1) or not (0).\n# TYPE ooblex_node_up gauge");
+        for m in nodes.values() {
+            let up = u8::from(m.state().0 == NodeState::Running);
+            let _ = writeln!(out, "ooblex_node_up{{node=\"{}\",kind=\"{}\"}} {up}", m.node, m.kind);
+        }
+        let histograms: [(&str, &str, fn(&NodeMetrics) -> &Histogram); 2] = [
+            ("ooblex_node_process_seconds", "Time the node spent on one frame.", |m| &m.process_time),
+            ("ooblex_node_latency_seconds", "Time from capture to the node's output.", |m| &m.latency),
+        ];
+        for (name, help, read) in histograms {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+            for m in nodes.values() {
+                read(m).render(&mut out, name, &format!("node=\"{}\",kind=\"{}\"", m.node, m.kind));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_fall_in_the_right_bucket() {
+        let h = Histogram::default();
+        for _ in 0..90 {
+            h.observe(Duration::from_micros(200));
+        }
+        for _ in 0..10 {
+            h.observe(Duration::from_millis(40));
+        }
+        let p50 = h.quantile(0.5).expect("observations were made");
+        assert!(p50 > 0.0001 && p50 <= 0.00025, "{p50}");
+        let p99 = h.quantile(0.99).expect("observations were made");
+        assert!(p99 > 0.025 && p99 <= 0.05, "{p99}");
+        assert_eq!(h.count(), 100);
+    }
+}

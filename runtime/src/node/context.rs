@@ -1,0 +1,144 @@
+//! What a running node is handed: its ports, the frame allocator, the stop
+//! signal, its counters and the published streams.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::buffer::FrameAllocator;
+use crate::exec::hub::Hub;
+use crate::exec::queue::Queue;
+use crate::frame::Frame;
+use crate::metrics::NodeMetrics;
+use crate::node::shutdown::Shutdown;
+use crate::streams::StreamRegistry;
+
+/// The receiving end of an input port.
+#[derive(Clone)]
+pub struct InputPort {
+    queue: Arc<Queue>,
+    metrics: Arc<NodeMetrics>,
+}
+
+impl InputPort {
+    /// The next frame, waiting for one; `None` at the end of the stream.
+    pub async fn recv(&self) -> Option<Frame> {
+        let frame = self.queue.pop().await;
+        self.count(frame)
+    }
+
+    /// [`InputPort::recv`] for blocking threads.
+    pub fn blocking_recv(&self) -> Option<Frame> {
+        let frame = self.queue.blocking_pop();
+        self.count(frame)
+    }
+
+    /// The next frame if one is waiting.
+    pub fn try_recv(&self) -> Option<Frame> {
+        let frame = self.queue.try_pop();
+        self.count(frame)
+    }
+
+    fn count(&self, frame: Option<Frame>) -> Option<Frame> {
+        if frame.is_some() {
+            self.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
+        }
+        frame
+    }
+}
+
+/// The sending end of an output port.
+#[derive(Clone)]
+pub struct OutputPort {
+    hub: Arc<Hub>,
+    metrics: Arc<NodeMetrics>,
+}
+
+impl OutputPort {
+    /// Sends a frame to every connected input (waiting on `block` queues).
+    pub async fn send(&self, frame: Frame) {
+        self.record(&frame);
+        self.hub.send(frame).await;
+    }
+
+    /// [`OutputPort::send`] for blocking threads.
+    pub fn blocking_send(&self, frame: Frame) {
+        self.record(&frame);
+        self.hub.blocking_send(frame);
+    }
+
+    fn record(&self, frame: &Frame) {
+        self.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+        self.metrics.latency.observe(frame.age());
+    }
+}
+
+/// Everything a node needs while it runs.
+pub struct NodeContext {
+    /// Node id from the graph file.
+    pub id: String,
+    /// Frame memory: nodes get pixel buffers here, never from `Vec::new`.
+    pub alloc: FrameAllocator,
+    /// Triggered when the node must stop (shutdown or reload).
+    pub shutdown: Shutdown,
+    /// The node's counters.
+    pub metrics: Arc<NodeMetrics>,
+    /// Streams served over HTTP (MJPEG, snapshots).
+    pub streams: StreamRegistry,
+    inputs: Vec<(String, Arc<Queue>)>,
+    outputs: Vec<(String, Arc<Hub>)>,
+}
+
+impl NodeContext {
+    /// A context over the given connected ports.
+    pub fn new(
+        id: &str,
+        inputs: Vec<(String, Arc<Queue>)>,
+        outputs: Vec<(String, Arc<Hub>)>,
+        alloc: FrameAllocator,
+        shutdown: Shutdown,
+        metrics: Arc<NodeMetrics>,
+        streams: StreamRegistry,
+    ) -> NodeContext {
+        NodeContext {
+            id: id.to_string(),
+            alloc,
+            shutdown,
+            metrics,
+            streams,
+            inputs,
+            outputs,
+        }
+    }
+
+    /// The input port `name`, when the graph connects it.
+    pub fn input(&self, name: &str) -> Option<InputPort> {
+        self.inputs.iter().find(|(n, _)| n == name).map(|(_, queue)| InputPort {
+            queue: queue.clone(),
+            metrics: self.metrics.clone(),
+        })
+    }
+
+    /// The first connected input port.
+    pub fn first_input(&self) -> Option<InputPort> {
+        self.inputs.first().map(|(_, queue)| InputPort {
+            queue: queue.clone(),
+            metrics: self.metrics.clone(),
+        })
+    }
+
+    /// The output port `name`. Every declared output exists, connected or not.
+    pub fn output(&self, name: &str) -> Option<OutputPort> {
+        self.outputs.iter().find(|(n, _)| n == name).map(|(_, hub)| OutputPort {
+            hub: hub.clone(),
+            metrics: self.metrics.clone(),
+        })
+    }
+
+    /// The first (default) output port.
+    pub fn first_output(&self) -> Option<OutputPort> {
+        self.outputs.first().map(|(_, hub)| OutputPort {
+            hub: hub.clone(),
+            metrics: self.metrics.clone(),
+        })
+    }
+}

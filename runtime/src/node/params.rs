@@ -1,0 +1,176 @@
+//! Reading a kind's params from the graph: unknown fields, wrong types and
+//! values out of the schema's range each become a [`ParamIssue`] with its field.
+
+use schemars::Schema;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// One problem with a node's params.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamIssue {
+    /// Path of the field inside `params` (`["size", "0"]`); empty for the whole map.
+    pub field: Vec<String>,
+    /// What is wrong, lower-case.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+    /// Whether the field name itself is wrong (point at the key, not the value).
+    pub at_key: bool,
+}
+
+impl ParamIssue {
+    /// An issue with `field` (a top-level field name).
+    pub fn new(field: &str, message: impl Into<String>) -> ParamIssue {
+        ParamIssue {
+            field: vec![field.to_string()],
+            message: message.into(),
+            hint: None,
+            at_key: false,
+        }
+    }
+
+    /// Adds a hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> ParamIssue {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// The names of a struct schema's properties.
+pub fn property_names(schema: &Schema) -> Vec<String> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The closest of `candidates` to `word`, if one is close enough to suggest.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+/// Reads params of type `T` from `value`, checking them against `schema`.
+pub(crate) fn parse_params<T: DeserializeOwned>(schema: &Schema, value: Value) -> Result<T, Vec<ParamIssue>> {
+    let value = if value.is_null() { Value::Object(Default::default()) } else { value };
+    let mut issues = unknown_fields(schema, &value);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+        Ok(params) => {
+            issues.extend(out_of_range(schema, &value));
+            if issues.is_empty() { Ok(params) } else { Err(issues) }
+        }
+        Err(err) => {
+            let field: Vec<String> = err
+                .path()
+                .iter()
+                .filter_map(|segment| match segment {
+                    serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                    serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                    serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+                    serde_path_to_error::Segment::Unknown => None,
+                })
+                .collect();
+            let hint = field
+                .first()
+                .and_then(|f| describe(schema, f))
+                .map(|d| format!("`{}` is {d}", field.join(".")));
+            Err(vec![ParamIssue {
+                field,
+                message: err.inner().to_string(),
+                hint,
+                at_key: false,
+            }])
+        }
+    }
+}
+
+fn unknown_fields(schema: &Schema, value: &Value) -> Vec<ParamIssue> {
+    let Some(map) = value.as_object() else {
+        return vec![ParamIssue {
+            field: Vec::new(),
+            message: "params must be a mapping of field names to values".to_string(),
+            hint: Some("write `params: { field: value }`".to_string()),
+            at_key: false,
+        }];
+    };
+    let known = property_names(schema);
+    map.keys()
+        .filter(|k| !known.contains(k))
+        .map(|k| {
+            let hint = match did_you_mean(k, known.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if known.is_empty() => "this kind takes no params".to_string(),
+                None => format!("known params: {}", known.join(", ")),
+            };
+            ParamIssue {
+                field: vec![k.clone()],
+                message: format!("unknown param `{k}`"),
+                hint: Some(hint),
+                at_key: true,
+            }
+        })
+        .collect()
+}
+
+fn property<'a>(schema: &'a Schema, field: &str) -> Option<&'a Value> {
+    schema.get("properties")?.get(field)
+}
+
+/// The type and range of `field` in words, from the schema.
+fn describe(schema: &Schema, field: &str) -> Option<String> {
+    let prop = property(schema, field)?;
+    let ty = match prop.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect::<Vec<_>>()
+            .join(" or "),
+        _ => {
+            if let Some(values) = prop.get("enum").and_then(Value::as_array) {
+                let names: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                return Some(format!("one of {}", names.join(", ")));
+            }
+            return prop
+                .get("description")
+                .and_then(Value::as_str)
+                .map(|d| d.trim_end_matches('.').to_lowercase());
+        }
+    };
+    let range = match (prop.get("minimum"), prop.get("maximum")) {
+        (Some(min), Some(max)) => format!(" from {min} to {max}"),
+        (Some(min), None) => format!(" of at least {min}"),
+        (None, Some(max)) => format!(" of at most {max}"),
+        (None, None) => String::new(),
+    };
+    Some(format!("a{} {ty}{range}", if ty.starts_with(['a', 'e', 'i', 'o', 'u']) { "n" } else { "" }))
+}
+
+fn out_of_range(schema: &Schema, value: &Value) -> Vec<ParamIssue> {
+    let Some(map) = value.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter_map(|(field, v)| {
+            let n = v.as_f64()?;
+            let prop = property(schema, field)?;
+            let min = prop.get("minimum").and_then(Value::as_f64);
+            let max = prop.get("maximum").and_then(Value::as_f64);
+            let low = min.is_some_and(|m| n < m);
+            let high = max.is_some_and(|m| n > m);
+            (low || high).then(|| {
+                ParamIssue::new(field, format!("`{field}` is {v}, out of range"))
+                    .with_hint(format!("`{field}` must be {}", describe(schema, field).unwrap_or_default()))
+            })
+        })
+        .collect()
+}

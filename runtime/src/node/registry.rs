@@ -1,0 +1,41 @@
+//! The registry of node kinds.
+
+use std::collections::BTreeMap;
+
+use crate::node::kind::{KindInfo, NodeKind};
+use crate::node::params::did_you_mean;
+
+/// Every node kind a process knows, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    kinds: BTreeMap<&'static str, KindInfo>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Adds kind `K`. Registering a name twice is a bug in the caller.
+    pub fn register<K: NodeKind>(&mut self) -> &mut Registry {
+        let previous = self.kinds.insert(K::NAME, KindInfo::of::<K>());
+        assert!(previous.is_none(), "node kind `{}` is registered twice", K::NAME);
+        self
+    }
+
+    /// The kind called `name`.
+    pub fn get(&self, name: &str) -> Option<&KindInfo> {
+        self.kinds.get(name)
+    }
+
+    /// Every kind, sorted by name.
+    pub fn kinds(&self) -> impl Iterator<Item = &KindInfo> {
+        self.kinds.values()
+    }
+
+    /// The known kind whose name is closest to `name`.
+    pub fn suggest(&self, name: &str) -> Option<String> {
+        did_you_mean(name, self.kinds.keys().copied())
+    }
+}

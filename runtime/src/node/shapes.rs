@@ -1,0 +1,157 @@
+//! The three node shapes most kinds fit — [`Source`], [`Transform`], [`Sink`] —
+//! and adapters that run them as a [`Node`] on a blocking thread, off the
+//! async workers.
+//!
+//! Kinds that need async I/O (network servers and clients) implement [`Node`]
+//! directly instead.
+
+use std::time::Instant;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use std::sync::atomic::Ordering;
+
+use crate::frame::Frame;
+use crate::node::context::NodeContext;
+use crate::node::error::NodeError;
+use crate::node::kind::Node;
+
+/// Produces frames, one call at a time, on a blocking thread.
+pub trait Source: Send + 'static {
+    /// The next frame, or `None` at the end of the stream. A live source paces
+    /// itself with `ctx.shutdown.sleep_until(...)`, which returns early on stop.
+    fn next_frame(&mut self, ctx: &NodeContext) -> Result<Option<Frame>, NodeError>;
+}
+
+/// Turns each input frame into zero or one output frame, on a blocking thread.
+pub trait Transform: Send + 'static {
+    /// Processes one frame. `Err(NodeError::Frame)` skips the frame and goes on.
+    fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError>;
+}
+
+/// Consumes frames, on a blocking thread.
+pub trait Sink: Send + 'static {
+    /// Consumes one frame. `Err(NodeError::Frame)` skips the frame and goes on.
+    fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError>;
+
+    /// Called once at the end of the stream or on stop: flush and close files.
+    fn finish(&mut self, _ctx: &NodeContext) -> Result<(), NodeError> {
+        Ok(())
+    }
+}
+
+/// Runs `body` on a blocking thread; a panic there becomes [`NodeError::Panicked`].
+fn on_blocking_thread(
+    ctx: NodeContext,
+    body: impl FnOnce(&NodeContext) -> Result<(), NodeError> + Send + 'static,
+) -> BoxFuture<'static, Result<(), NodeError>> {
+    tokio::task::spawn_blocking(move || body(&ctx))
+        .map(|joined| match joined {
+            Ok(result) => result,
+            Err(err) if err.is_panic() => Err(NodeError::from_panic(&*err.into_panic())),
+            Err(err) => Err(NodeError::failed(err)),
+        })
+        .boxed()
+}
+
+/// Counts a skipped frame and logs the first few of a run.
+fn skip_frame(ctx: &NodeContext, err: &NodeError) {
+    let errors = ctx.metrics.frame_errors.fetch_add(1, Ordering::Relaxed);
+    if errors < 5 || errors.is_power_of_two() {
+        tracing::warn!(node = %ctx.id, "{err} (frame skipped; {} so far)", errors + 1);
+    }
+}
+
+struct SourceNode<S>(S);
+
+impl<S: Source> Node for SourceNode<S> {
+    fn run(self: Box<Self>, ctx: NodeContext) -> BoxFuture<'static, Result<(), NodeError>> {
+        let mut source = self.0;
+        on_blocking_thread(ctx, move |ctx| {
+            let out = ctx
+                .first_output()
+                .ok_or_else(|| NodeError::failed("a source needs an output port"))?;
+            while !ctx.shutdown.is_triggered() {
+                match source.next_frame(ctx) {
+                    Ok(Some(frame)) => out.blocking_send(frame),
+                    Ok(None) => break,
+                    Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
+                    Err(err) => return Err(err),
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+struct TransformNode<T>(T);
+
+impl<T: Transform> Node for TransformNode<T> {
+    fn run(self: Box<Self>, ctx: NodeContext) -> BoxFuture<'static, Result<(), NodeError>> {
+        let mut transform = self.0;
+        on_blocking_thread(ctx, move |ctx| {
+            let (Some(input), Some(out)) = (ctx.first_input(), ctx.first_output()) else {
+                return Err(NodeError::failed("a transform needs an input and an output port"));
+            };
+            while let Some(frame) = input.blocking_recv() {
+                let started = Instant::now();
+                match transform.process(frame, ctx) {
+                    Ok(Some(frame)) => {
+                        ctx.metrics.process_time.observe(started.elapsed());
+                        out.blocking_send(frame);
+                    }
+                    Ok(None) => ctx.metrics.process_time.observe(started.elapsed()),
+                    Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
+                    Err(err) => return Err(err),
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+struct SinkNode<S>(S);
+
+impl<S: Sink> Node for SinkNode<S> {
+    fn run(self: Box<Self>, ctx: NodeContext) -> BoxFuture<'static, Result<(), NodeError>> {
+        let mut sink = self.0;
+        on_blocking_thread(ctx, move |ctx| {
+            let input = ctx
+                .first_input()
+                .ok_or_else(|| NodeError::failed("a sink needs an input port"))?;
+            let result = (|| {
+                while let Some(frame) = input.blocking_recv() {
+                    let started = Instant::now();
+                    let age = frame.age();
+                    match sink.consume(frame, ctx) {
+                        Ok(()) => {
+                            ctx.metrics.process_time.observe(started.elapsed());
+                            ctx.metrics.latency.observe(age + started.elapsed());
+                            ctx.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
+                        Err(err) => return Err(err),
+                    }
+                }
+                Ok(())
+            })();
+            let finished = sink.finish(ctx);
+            result.and(finished)
+        })
+    }
+}
+
+/// Runs a [`Source`] as a node.
+pub fn source_node(source: impl Source) -> Box<dyn Node> {
+    Box::new(SourceNode(source))
+}
+
+/// Runs a [`Transform`] as a node, from its first input to its first output.
+pub fn transform_node(transform: impl Transform) -> Box<dyn Node> {
+    Box::new(TransformNode(transform))
+}
+
+/// Runs a [`Sink`] as a node, reading its first input.
+pub fn sink_node(sink: impl Sink) -> Box<dyn Node> {
+    Box::new(SinkNode(sink))
+}
