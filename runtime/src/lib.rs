@@ -7,16 +7,31 @@
 //! [`Registry`] (which kinds exist).
 
 mod buffer;
+mod control;
 mod exec;
 mod frame;
+mod graph;
 mod metrics;
 mod node;
 mod streams;
 pub mod testing;
 
 pub use buffer::{Buffer, BufferMut, FrameAllocator};
+pub use control::error::ApiError;
+pub use control::router::router;
+pub use control::serve::{ServeError, bind};
+pub use control::state::ControlState;
+pub use exec::executor::{RunningGraph, RuntimeEnv};
 pub use exec::hub::Hub;
+pub use exec::supervisor::{Exit, RestartRule};
 pub use exec::queue::{PushOutcome, Queue, QueuePolicy};
+pub use graph::document::{Document, Span};
+pub use graph::draw::{DrawFormat, draw};
+pub use graph::error::{Diagnostic, DiagnosticReport, GraphError};
+pub use graph::load::{GraphErrors, LoadFileError, LoadedGraph, load_file, load_str};
+pub use graph::schema::{SCHEMA_ID, graph_schema, graph_schema_json};
+pub use graph::spec::{GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LongInput, Name, NodeSpec, RestartPolicy};
+pub use graph::validate::{DEFAULT_FILE_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph, validate};
 pub use frame::{Detection, Frame, Metadata, PixelFormat, PlaneLayout, StreamId};
 pub use metrics::{Histogram, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
 pub use node::context::{InputPort, NodeContext, OutputPort};

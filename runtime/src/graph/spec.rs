@@ -1,0 +1,205 @@
+//! The graph file as written: plain serde types that mirror the YAML.
+//!
+//! These are read from a [`crate::graph::Document`] by [`crate::graph::load`]
+//! and resolved into a [`crate::ValidatedGraph`] by [`crate::graph::validate`];
+//! the executor accepts only the latter.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::exec::queue::QueuePolicy;
+
+/// The only graph file version this runtime reads.
+pub const GRAPH_VERSION: u32 = 1;
+
+/// A whole graph file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GraphSpec {
+    /// Graph file format version; must be 1.
+    pub version: u32,
+    /// Name of the graph (letters, digits, `_` and `-`); used in logs and in the
+    /// keys of links between hosts.
+    pub name: Name,
+    /// Hosts that run parts of the graph; without it everything runs on this host.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hosts: BTreeMap<Name, HostSpec>,
+    /// The nodes, by id.
+    pub nodes: BTreeMap<Name, NodeSpec>,
+}
+
+/// A machine that runs part of the graph.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// Addresses this host listens on for links (`tcp/0.0.0.0:7447`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listen: Vec<String>,
+    /// Addresses of other hosts this host connects to (`tcp/stage.local:7447`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connect: Vec<String>,
+}
+
+/// One node of the graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// The node kind (`ooblex nodes` lists them).
+    pub kind: String,
+    /// The kind's params (`ooblex nodes KIND` lists them).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub params: serde_json::Value,
+    /// Input ports and what feeds them: `port: node`, `port: node.port`, or
+    /// `port: { from: node.port, queue: 2, policy: latest }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, InputRef>,
+    /// The host that runs this node (one of `hosts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Name>,
+    /// What to do when the node fails or panics.
+    #[serde(default)]
+    pub restart: RestartPolicy,
+    /// With `restart: on-failure`, how many restarts are allowed (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_restarts: Option<u32>,
+}
+
+/// When a failed node is started again. A node whose stream ended normally
+/// (end of file, `frames` reached) is finished and never restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    /// Restart after every failure, with exponential backoff (the default).
+    #[default]
+    Always,
+    /// Restart after a failure up to `max_restarts` times.
+    OnFailure,
+    /// Never restart; the node stays failed.
+    Never,
+}
+
+/// What feeds an input port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum InputRef {
+    /// `node` (its default output) or `node.port`.
+    Short(String),
+    /// The long form, with queue settings.
+    Long(LongInput),
+}
+
+/// The long form of an input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LongInput {
+    /// `node` or `node.port`.
+    pub from: String,
+    /// Frames the input queue holds (default 2 for live video, 8 otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub queue: Option<usize>,
+    /// What a full queue does: `latest` drops the oldest frame (default for
+    /// live sources), `block` makes the producer wait (default for files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<QueuePolicy>,
+}
+
+impl InputRef {
+    /// The `node` or `node.port` it names.
+    pub fn from(&self) -> &str {
+        match self {
+            InputRef::Short(from) => from,
+            InputRef::Long(long) => &long.from,
+        }
+    }
+
+    /// The node and, when named, the port.
+    pub fn endpoint(&self) -> (&str, Option<&str>) {
+        match self.from().split_once('.') {
+            Some((node, port)) => (node, Some(port)),
+            None => (self.from(), None),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for InputRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<InputRef, D::Error> {
+        struct InputVisitor;
+        impl<'de> Visitor<'de> for InputVisitor {
+            type Value = InputRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`node`, `node.port` or `{ from: node.port, queue: N, policy: latest|block }`")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<InputRef, E> {
+                Ok(InputRef::Short(s.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<InputRef, A::Error> {
+                LongInput::deserialize(de::value::MapAccessDeserializer::new(map)).map(InputRef::Long)
+            }
+        }
+        deserializer.deserialize_any(InputVisitor)
+    }
+}
+
+/// A node, host or graph name: letters, digits, `_` and `-`, starting with a
+/// letter or `_`. Checked when read, so an invalid name never exists.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Name(String);
+
+impl JsonSchema for Name {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Name".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_-]*$",
+            "description": "Letters, digits, `_` and `-`, starting with a letter or `_`."
+        })
+    }
+}
+
+impl Name {
+    /// Checks and wraps a name.
+    pub fn new(name: &str) -> Result<Name, String> {
+        let mut chars = name.chars();
+        let valid_start = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        if valid_start && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            Ok(Name(name.to_string()))
+        } else {
+            Err(format!(
+                "`{name}` is not a valid name: use letters, digits, `_` and `-`, starting with a letter or `_`"
+            ))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Name::new(&name).map_err(de::Error::custom)
+    }
+}

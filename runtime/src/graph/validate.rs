@@ -1,0 +1,330 @@
+//! Stage two of reading a graph: resolve kinds, ports, params and hosts
+//! against the [`Registry`], check the graph's shape with petgraph, and
+//! produce the [`ValidatedGraph`] the executor runs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::exec::queue::QueuePolicy;
+use crate::graph::error::{Diagnostic, GraphError};
+use crate::graph::load::{GraphErrors, LoadedGraph};
+use crate::graph::spec::{GraphSpec, InputRef, NodeSpec};
+use crate::node::kind::{KindInfo, NodeFactory};
+use crate::node::params::did_you_mean;
+use crate::node::port::MediaType;
+use crate::node::registry::Registry;
+
+/// Queue length of an input fed by live video, unless the graph says otherwise.
+pub const DEFAULT_LIVE_QUEUE: usize = 2;
+/// Queue length of an input fed by a file or other non-live source.
+pub const DEFAULT_FILE_QUEUE: usize = 8;
+
+/// A graph whose every node, edge and param was checked; the executor's input.
+#[derive(Clone)]
+pub struct ValidatedGraph {
+    /// The graph's name.
+    pub name: String,
+    /// The spec it was made from.
+    pub spec: GraphSpec,
+    /// The nodes, each after the nodes that feed it.
+    pub nodes: Vec<ResolvedNode>,
+}
+
+/// A checked node.
+#[derive(Clone)]
+pub struct ResolvedNode {
+    /// Node id.
+    pub id: String,
+    /// The node as written.
+    pub spec: NodeSpec,
+    /// Its kind.
+    pub kind: KindInfo,
+    /// Builds instances from the checked params.
+    pub factory: Arc<dyn NodeFactory>,
+    /// Connected inputs.
+    pub inputs: Vec<ResolvedInput>,
+    /// Whether live video reaches it (its input queues then default to `latest`).
+    pub live: bool,
+}
+
+/// A checked edge, seen from the input it feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedInput {
+    /// The input port.
+    pub port: String,
+    /// The upstream node.
+    pub from: String,
+    /// The upstream output port.
+    pub from_port: String,
+    /// What flows on the edge.
+    pub media: MediaType,
+    /// Queue length.
+    pub capacity: usize,
+    /// Queue policy.
+    pub policy: QueuePolicy,
+}
+
+impl ValidatedGraph {
+    /// The node with id `id`.
+    pub fn node(&self, id: &str) -> Option<&ResolvedNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+}
+
+fn path(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|p| p.to_string()).collect()
+}
+
+struct Edge<'a> {
+    to: &'a str,
+    port: &'a str,
+    input: &'a InputRef,
+    from: &'a str,
+    from_port: &'static str,
+    media: MediaType,
+}
+
+/// Checks a loaded graph against the registry. Reports every problem found.
+pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGraph, GraphErrors> {
+    let spec = &loaded.spec;
+    let doc = &loaded.document;
+    let mut out = Vec::new();
+    let at = |parts: &[&str], key: bool| doc.span_of(&path(parts), key);
+
+    let mut kinds: HashMap<&str, &KindInfo> = HashMap::new();
+    let mut factories: HashMap<&str, Arc<dyn NodeFactory>> = HashMap::new();
+    for (id, node) in &spec.nodes {
+        let id = id.as_str();
+        match registry.get(&node.kind) {
+            Some(kind) => {
+                kinds.insert(id, kind);
+                match kind.prepare(node.params.clone()) {
+                    Ok(factory) => {
+                        factories.insert(id, factory);
+                    }
+                    Err(issues) => {
+                        for issue in issues {
+                            let mut parts = vec!["nodes", id, "params"];
+                            parts.extend(issue.field.iter().map(String::as_str));
+                            out.push(Diagnostic::new(
+                                GraphError::InvalidParams {
+                                    node: id.to_string(),
+                                    kind: node.kind.clone(),
+                                    field: issue.field.clone(),
+                                    message: issue.message,
+                                    hint: issue.hint,
+                                },
+                                at(&parts, issue.at_key),
+                            ));
+                        }
+                    }
+                }
+            }
+            None => out.push(Diagnostic::new(
+                GraphError::UnknownKind {
+                    node: id.to_string(),
+                    kind: node.kind.clone(),
+                    suggestion: registry.suggest(&node.kind),
+                },
+                at(&["nodes", id, "kind"], false),
+            )),
+        }
+        if let Some(host) = &node.host
+            && !spec.hosts.contains_key(host.as_str())
+        {
+            out.push(Diagnostic::new(
+                GraphError::UndefinedHost {
+                    node: id.to_string(),
+                    host: host.to_string(),
+                    defined: spec.hosts.keys().map(|h| h.to_string()).collect(),
+                },
+                at(&["nodes", id, "host"], false),
+            ));
+        }
+    }
+
+    let mut edges: Vec<Edge<'_>> = Vec::new();
+    for (id, node) in &spec.nodes {
+        let id = id.as_str();
+        let Some(kind) = kinds.get(id) else { continue };
+        for (port, input) in &node.inputs {
+            let Some(input_spec) = kind.input(port) else {
+                out.push(Diagnostic::new(
+                    GraphError::UnknownInputPort {
+                        node: id.to_string(),
+                        kind: kind.name.to_string(),
+                        port: port.clone(),
+                        available: kind.inputs.iter().map(|p| p.name.to_string()).collect(),
+                    },
+                    at(&["nodes", id, "inputs", port], true),
+                ));
+                continue;
+            };
+            let value_span = at(&["nodes", id, "inputs", port], false);
+            let (from, from_port) = input.endpoint();
+            let Some(from_node) = spec.nodes.get(from) else {
+                out.push(Diagnostic::new(
+                    GraphError::MissingNode {
+                        node: id.to_string(),
+                        port: port.clone(),
+                        from: from.to_string(),
+                        suggestion: did_you_mean(from, spec.nodes.keys().map(|k| k.as_str())),
+                    },
+                    value_span,
+                ));
+                continue;
+            };
+            let Some(from_kind) = kinds.get(from) else { continue };
+            let output = match from_port {
+                Some(name) => from_kind.output(name),
+                None => from_kind.outputs.first(),
+            };
+            let Some(output) = output else {
+                out.push(Diagnostic::new(
+                    GraphError::UnknownOutputPort {
+                        from: from.to_string(),
+                        kind: from_node.kind.clone(),
+                        port: from_port.unwrap_or("(default)").to_string(),
+                        available: from_kind.outputs.iter().map(|p| p.name.to_string()).collect(),
+                    },
+                    value_span,
+                ));
+                continue;
+            };
+            if !input_spec.accepts.contains(&output.media) {
+                out.push(Diagnostic::new(
+                    GraphError::TypeMismatch {
+                        from: from.to_string(),
+                        from_port: output.name.to_string(),
+                        from_type: output.media.to_string(),
+                        to: id.to_string(),
+                        to_port: port.clone(),
+                        accepts: accepts(input_spec.accepts),
+                    },
+                    value_span,
+                ));
+                continue;
+            }
+            edges.push(Edge {
+                to: id,
+                port,
+                input,
+                from,
+                from_port: output.name,
+                media: output.media,
+            });
+        }
+        for required in kind.inputs.iter().filter(|p| p.required) {
+            if !node.inputs.contains_key(required.name) {
+                out.push(Diagnostic::new(
+                    GraphError::MissingInput {
+                        node: id.to_string(),
+                        kind: kind.name.to_string(),
+                        port: required.name.to_string(),
+                        accepts: accepts(required.accepts),
+                    },
+                    at(&["nodes", id], true),
+                ));
+            }
+        }
+    }
+
+    let mut graph: DiGraph<&str, ()> = DiGraph::new();
+    let index: BTreeMap<&str, NodeIndex> = spec
+        .nodes
+        .keys()
+        .map(|id| (id.as_str(), graph.add_node(id.as_str())))
+        .collect();
+    for edge in &edges {
+        graph.add_edge(index[edge.from], index[edge.to], ());
+    }
+    for component in tarjan_scc(&graph) {
+        let is_cycle = component.len() > 1 || graph.contains_edge(component[0], component[0]);
+        if is_cycle {
+            let cycle = cycle_through(&graph, &component);
+            let first = cycle[0].clone();
+            out.push(Diagnostic::new(GraphError::Cycle { cycle }, at(&["nodes", &first], true)));
+        }
+    }
+
+    if !out.is_empty() {
+        out.sort_by_key(|d| d.span.map(|s| s.offset));
+        return Err(GraphErrors {
+            origin: doc.origin.clone(),
+            text: doc.source.clone(),
+            diagnostics: out,
+        });
+    }
+
+    let order = toposort(&graph, None).expect("cycles were reported above");
+    let mut live: HashMap<&str, bool> = HashMap::new();
+    let mut nodes = Vec::new();
+    for ix in order {
+        let id = graph[ix];
+        let kind = kinds[id];
+        let node_edges: Vec<&Edge<'_>> = edges.iter().filter(|e| e.to == id).collect();
+        let is_live = kind.live || node_edges.iter().any(|e| live[e.from]);
+        live.insert(id, is_live);
+        let inputs = node_edges
+            .iter()
+            .map(|edge| {
+                let from_live = live[edge.from];
+                let (capacity, policy) = match edge.input {
+                    InputRef::Long(long) => (long.queue, long.policy),
+                    InputRef::Short(_) => (None, None),
+                };
+                ResolvedInput {
+                    port: edge.port.to_string(),
+                    from: edge.from.to_string(),
+                    from_port: edge.from_port.to_string(),
+                    media: edge.media,
+                    capacity: capacity.unwrap_or(if from_live { DEFAULT_LIVE_QUEUE } else { DEFAULT_FILE_QUEUE }),
+                    policy: policy.unwrap_or(if from_live { QueuePolicy::Latest } else { QueuePolicy::Block }),
+                }
+            })
+            .collect();
+        nodes.push(ResolvedNode {
+            id: id.to_string(),
+            spec: spec.nodes[id].clone(),
+            kind: kind.clone(),
+            factory: factories[id].clone(),
+            inputs,
+            live: is_live,
+        });
+    }
+    Ok(ValidatedGraph {
+        name: spec.name.to_string(),
+        spec: spec.clone(),
+        nodes,
+    })
+}
+
+fn accepts(types: &[MediaType]) -> String {
+    types.iter().map(|t| t.name()).collect::<Vec<_>>().join(" or ")
+}
+
+/// The nodes of one cycle inside a strongly connected component, the first
+/// node repeated at the end.
+fn cycle_through(graph: &DiGraph<&str, ()>, component: &[NodeIndex]) -> Vec<String> {
+    let start = *component.iter().min_by_key(|ix| graph[**ix]).expect("components are never empty");
+    let mut path = vec![start];
+    let mut current = start;
+    loop {
+        let next = graph
+            .neighbors(current)
+            .filter(|n| component.contains(n))
+            .min_by_key(|n| (path.contains(n) && *n != start, graph[*n]))
+            .expect("every node of a cycle has a successor on it");
+        if next == start || path.contains(&next) {
+            let from = path.iter().position(|&n| n == next).unwrap_or(0);
+            let mut names: Vec<String> = path[from..].iter().map(|&n| graph[n].to_string()).collect();
+            names.push(graph[next].to_string());
+            return names;
+        }
+        path.push(next);
+        current = next;
+    }
+}
