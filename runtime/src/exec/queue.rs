@@ -75,30 +75,35 @@ impl Queue {
 
     /// Adds a frame. Under `block` this waits while the queue is full.
     pub async fn push(&self, frame: Frame) -> PushOutcome {
+        let mut frame = Some(frame);
         loop {
-            {
-                let mut state = self.lock();
-                if state.closed {
-                    return PushOutcome::Closed;
-                }
-                let outcome = if state.frames.len() < self.capacity {
-                    PushOutcome::Queued
-                } else if self.policy == QueuePolicy::Latest {
-                    state.frames.pop_front();
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
-                    PushOutcome::DroppedOldest
-                } else {
-                    drop(state);
-                    self.writable.notified().await;
-                    continue;
-                };
-                state.frames.push_back(frame);
-                self.pushed.fetch_add(1, Ordering::Relaxed);
-                drop(state);
-                self.readable.notify_one();
+            if let Some(outcome) = self.try_push_inner(&mut frame) {
                 return outcome;
             }
+            self.writable.notified().await;
         }
+    }
+
+    /// Queues `frame` (taking it) unless the queue is full under `block`.
+    fn try_push_inner(&self, frame: &mut Option<Frame>) -> Option<PushOutcome> {
+        let mut state = self.lock();
+        if state.closed {
+            return Some(PushOutcome::Closed);
+        }
+        let outcome = if state.frames.len() < self.capacity {
+            PushOutcome::Queued
+        } else if self.policy == QueuePolicy::Latest {
+            state.frames.pop_front();
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            PushOutcome::DroppedOldest
+        } else {
+            return None;
+        };
+        state.frames.push_back(frame.take().expect("a frame is pushed at most once"));
+        self.pushed.fetch_add(1, Ordering::Relaxed);
+        drop(state);
+        self.readable.notify_one();
+        Some(outcome)
     }
 
     /// Takes the oldest frame, waiting for one; `None` once closed and drained.

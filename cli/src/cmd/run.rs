@@ -1,0 +1,120 @@
+//! `ooblex run GRAPH`: start the graph and the control plane, show a live
+//! status line, stop cleanly on Ctrl-C or SIGTERM.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use ooblex_runtime::{ControlState, RunningGraph, RuntimeEnv, ServeError, bind, router};
+
+use crate::status_line::StatusLine;
+
+/// How long nodes get to drain their queues on stop.
+const DRAIN_GRACE: Duration = Duration::from_secs(5);
+
+/// Arguments of `ooblex run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The graph file.
+    graph: PathBuf,
+    /// Address of the HTTP control plane (streams, metrics, API).
+    #[arg(long, default_value = "127.0.0.1:8800", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Bearer token required by state-changing requests; needed to listen beyond loopback.
+    #[arg(long, env = "OOBLEX_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Do not print the live status line.
+    #[arg(long)]
+    no_status: bool,
+}
+
+/// Runs the graph until it ends or the process is told to stop.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let Some(graph) = super::load_and_validate(&args.graph)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("ooblex-worker")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_graph(graph, args))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OOBLEX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let listener = match bind(args.listen, args.token.as_deref()).await {
+        Ok(listener) => listener,
+        Err(err @ ServeError::AddrInUse { .. }) => {
+            anyhow::bail!("{err}\nhelp: another process uses this port; choose another with `--listen 127.0.0.1:PORT`")
+        }
+        Err(err @ ServeError::TokenRequired { .. }) => {
+            anyhow::bail!("{err}\nhelp: set a token with `--token SECRET` (or OOBLEX_TOKEN), or listen on 127.0.0.1")
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let address = listener.local_addr().context("the bound socket has an address")?;
+    let env = RuntimeEnv::default();
+    let control = ControlState::new(env.clone());
+    control.set_graph(Some(graph.spec.clone()));
+    let server = tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router(control)).await {
+            tracing::error!("control plane stopped: {err}");
+        }
+    });
+
+    let page = format!("http://{address}/");
+    eprintln!("ooblex: running graph `{}` ({} nodes) — open {page}", graph.name, graph.nodes.len());
+    for node in graph.nodes.iter().filter(|n| n.kind.name == "mjpeg_sink") {
+        let name = node.spec.params.get("name").and_then(|n| n.as_str()).unwrap_or(&node.id);
+        eprintln!("ooblex: stream `{name}` at http://{address}/streams/{name}.mjpg");
+    }
+    let mut running = RunningGraph::start(graph, &env);
+    let status = (!args.no_status).then(|| StatusLine::start(env.metrics.clone(), page));
+
+    let stopped_by_signal = tokio::select! {
+        signal = stop_signal() => {
+            eprintln!();
+            tracing::info!("{signal}: stopping (sources stop, queues drain)");
+            true
+        }
+        () = running.wait() => false,
+    };
+    if let Some(status) = status {
+        status.stop().await;
+    }
+    let failed = env
+        .metrics
+        .snapshots()
+        .iter()
+        .any(|n| n.state == ooblex_runtime::NodeState::Failed);
+    running.stop(DRAIN_GRACE).await;
+    server.abort();
+    if !stopped_by_signal {
+        tracing::info!("every node has ended");
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Waits for Ctrl-C or SIGTERM and names which one came.
+async fn stop_signal() -> &'static str {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler only fails outside a runtime");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = terminate.recv() => "terminated",
+    }
+}
