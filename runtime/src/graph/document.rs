@@ -223,6 +223,10 @@ impl Document {
 fn clean_message(message: &str) -> String {
     let message = message.lines().next().unwrap_or(message);
     let message = message.strip_prefix("error: ").unwrap_or(message);
+    let message = match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(", column ") => &message[..i],
+        _ => message,
+    };
     match message.strip_prefix("line ") {
         Some(rest) => match rest.find(": ") {
             Some(i) if rest[..i].contains("column") => rest[i + 2..].to_string(),

@@ -1,0 +1,172 @@
+//! Starting the real `ooblex` binary and talking to it over real HTTP.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root (graphs/, tests/fixtures/ are relative to it).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `ooblex` binary cargo built for this test.
+pub fn ooblex() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ooblex"));
+    command.current_dir(repo_root());
+    command
+}
+
+/// Runs `ooblex ARGS` to completion.
+pub fn run(args: &[&str]) -> Output {
+    ooblex().args(args).output().expect("the ooblex binary runs")
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("loopback has free ports")
+}
+
+/// A running `ooblex run` process, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `ooblex run GRAPH` on a free port and waits until `/health` answers.
+    pub fn start(graph: &str, extra: &[&str]) -> Server {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = ooblex()
+            .args(["run", graph, "--listen", &listen])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the ooblex binary starts");
+        let mut server = Server {
+            child,
+            base: format!("http://{listen}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = server.child.try_wait().expect("the child can be polled") {
+                let mut err = String::new();
+                let _ = server.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                panic!("ooblex exited early ({status}):\n{err}");
+            }
+            if server.get("/health").is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("ooblex did not answer /health within 20 s");
+    }
+
+    /// GET `path`, returning the body as text.
+    pub fn get(&self, path: &str) -> Result<String, ureq::Error> {
+        ureq::get(&format!("{}{path}", self.base))
+            .call()?
+            .body_mut()
+            .read_to_string()
+    }
+
+    /// Sends a signal (`TERM`, `INT`) to the process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to exit; returns its status and stderr.
+    pub fn wait(mut self, timeout: Duration) -> (ExitStatus, String) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child can be polled") {
+                let mut err = String::new();
+                let _ = self.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                return (status, err);
+            }
+            assert!(Instant::now() < deadline, "ooblex did not exit within {timeout:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads parts of a `multipart/x-mixed-replace` MJPEG stream as a browser does.
+pub struct MjpegReader {
+    reader: Box<dyn Read + Send>,
+    buffer: Vec<u8>,
+}
+
+impl MjpegReader {
+    /// Opens `url`, checking the content type.
+    pub fn open(url: &str) -> MjpegReader {
+        let response = ureq::get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            content_type.starts_with("multipart/x-mixed-replace; boundary="),
+            "content type {content_type}"
+        );
+        MjpegReader {
+            reader: Box::new(response.into_body().into_reader()),
+            buffer: Vec::new(),
+        }
+    }
+
+    /// The next JPEG part's bytes.
+    pub fn next_part(&mut self) -> Vec<u8> {
+        let header_end = self.read_until(b"\r\n\r\n");
+        let header = String::from_utf8_lossy(&self.buffer[..header_end]).to_string();
+        let length: usize = header
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("part without Content-Length: {header}"));
+        self.buffer.drain(..header_end + 4);
+        while self.buffer.len() < length + 2 {
+            self.fill();
+        }
+        let part: Vec<u8> = self.buffer.drain(..length).collect();
+        assert_eq!(&self.buffer[..2], b"\r\n", "a part ends with CRLF");
+        self.buffer.drain(..2);
+        part
+    }
+
+    fn read_until(&mut self, needle: &[u8]) -> usize {
+        loop {
+            if let Some(i) = self.buffer.windows(needle.len()).position(|w| w == needle) {
+                return i;
+            }
+            self.fill();
+        }
+    }
+
+    fn fill(&mut self) {
+        let mut chunk = [0u8; 65536];
+        let n = self.reader.read(&mut chunk).expect("the stream stays open");
+        assert!(n > 0, "the stream ended");
+        self.buffer.extend_from_slice(&chunk[..n]);
+    }
+}
