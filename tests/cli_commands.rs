@@ -33,11 +33,18 @@ fn every_example_graph_validates() {
 
 #[test]
 fn validate_prints_every_problem_with_its_place_and_fails() {
-    let out = run(&["validate", "tests/fixtures/invalid-many-problems.yaml", "graphs/quickstart.yaml"]);
+    let out = run(&[
+        "validate",
+        "tests/fixtures/invalid-many-problems.yaml",
+        "graphs/quickstart.yaml",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     for place in [":6:", ":8:", ":12:", ":13:"] {
-        assert!(stderr.contains(&format!("invalid-many-problems.yaml{place}")), "missing {place} in:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("invalid-many-problems.yaml{place}")),
+            "missing {place} in:\n{stderr}"
+        );
     }
     assert!(stderr.contains("error: unknown node kind `bluur`"), "{stderr}");
     assert!(stderr.contains("help: did you mean `blur`?"), "{stderr}");
@@ -60,9 +67,17 @@ fn committed_schema_is_current_and_a_stale_one_fails() {
     let printed = run(&["schema"]);
     let schema: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("the schema is JSON");
     let kinds = &schema["$defs"]["NodeSpec"]["properties"]["kind"]["enum"];
-    assert!(kinds.as_array().is_some_and(|k| k.iter().any(|v| v == "test_pattern")), "{kinds}");
+    assert!(
+        kinds.as_array().is_some_and(|k| k.iter().any(|v| v == "test_pattern")),
+        "{kinds}"
+    );
     let rules = schema["$defs"]["NodeSpec"]["allOf"].as_array().expect("per-kind rules");
-    assert!(rules.iter().any(|r| r["then"]["properties"]["params"].to_string().contains("radius")));
+    let blur = rules
+        .iter()
+        .find(|r| r["if"]["properties"]["kind"]["const"] == "blur")
+        .expect("a rule for blur");
+    assert_eq!(blur["then"]["properties"]["params"]["$ref"], "#/$defs/BlurParams");
+    assert_eq!(schema["$defs"]["BlurParams"]["properties"]["radius"]["maximum"], 64);
 
     let stale = std::env::temp_dir().join(format!("ooblex-stale-{}.json", std::process::id()));
     std::fs::write(&stale, "{}\n").expect("temp dir is writable");
@@ -77,8 +92,26 @@ fn nodes_lists_kinds_and_describes_one() {
     let out = run(&["nodes"]);
     assert!(out.status.success());
     let list = text(&out.stdout);
-    for kind in ["test_pattern", "image_source", "y4m_source", "y4m_sink", "scale", "convert", "grayscale", "pixelate", "mirror", "blur", "jpeg_encode", "mjpeg_sink", "json_sink", "null_sink"] {
-        assert!(list.lines().any(|l| l.starts_with(kind)), "{kind} missing from:\n{list}");
+    for kind in [
+        "test_pattern",
+        "image_source",
+        "y4m_source",
+        "y4m_sink",
+        "scale",
+        "convert",
+        "grayscale",
+        "pixelate",
+        "mirror",
+        "blur",
+        "jpeg_encode",
+        "mjpeg_sink",
+        "json_sink",
+        "null_sink",
+    ] {
+        assert!(
+            list.lines().any(|l| l.starts_with(kind)),
+            "{kind} missing from:\n{list}"
+        );
     }
 
     let out = run(&["nodes", "blur"]);

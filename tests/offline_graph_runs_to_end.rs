@@ -15,7 +15,13 @@ fn record_graph_writes_every_frame() {
     let port = support::free_port().to_string();
     let out = ooblex()
         .current_dir(&dir)
-        .args(["run", graph.to_str().expect("utf-8 path"), "--no-status", "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "run",
+            graph.to_str().expect("utf-8 path"),
+            "--no-status",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .output()
         .expect("ooblex runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -33,12 +39,25 @@ fn record_graph_writes_every_frame() {
         assert_eq!(record["seq"], i as u64, "seq is consecutive");
         assert_eq!(record["width"], 640);
         assert_eq!(record["height"], 480);
-        assert!(record["pts_ms"].is_number() && record["latency_ms"].is_number(), "{record}");
+        assert!(
+            record["pts_ms"].is_number() && record["latency_ms"].is_number(),
+            "{record}"
+        );
     }
 
     let y4m = dir.join("record.y4m");
     let probe = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=width,height,nb_read_frames", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=width,height,nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(&y4m)
         .output()
         .expect("ffprobe is installed (the test command installs ffmpeg)");

@@ -26,7 +26,10 @@ fn quickstart_streams_live_processed_video() {
     }
     assert_eq!(later.dimensions(), (1280, 720));
     let changed = first.pixels().zip(later.pixels()).filter(|(a, b)| a != b).count();
-    assert!(changed > 1000, "the picture moves between frames ({changed} pixels changed)");
+    assert!(
+        changed > 1000,
+        "the picture moves between frames ({changed} pixels changed)"
+    );
 
     // The processed stream is pixelated: within a 20x20 block away from edges,
     // pixels are (nearly) the same, unlike the original's sharp bars and text.
@@ -45,8 +48,16 @@ fn quickstart_streams_live_processed_video() {
         }
         worst
     };
-    assert!(spread(&later) < 40, "processed blocks are flat (spread {})", spread(&later));
-    assert!(spread(&sharp) > 100, "the original has edges inside blocks (spread {})", spread(&sharp));
+    assert!(
+        spread(&later) < 40,
+        "processed blocks are flat (spread {})",
+        spread(&later)
+    );
+    assert!(
+        spread(&sharp) > 100,
+        "the original has edges inside blocks (spread {})",
+        spread(&sharp)
+    );
 
     let snapshot = ureq::get(&format!("{}/streams/original.jpg", server.base))
         .call()
@@ -64,12 +75,20 @@ fn quickstart_streams_live_processed_video() {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("camera's frame counter is in /metrics:\n{metrics}"));
     assert!(camera_frames > 5, "camera produced {camera_frames} frames");
-    assert!(metrics.contains("ooblex_node_latency_seconds_bucket{node=\"processed\""), "{metrics}");
+    assert!(
+        metrics.contains("ooblex_node_latency_seconds_bucket{node=\"processed\""),
+        "{metrics}"
+    );
 
     let graph: serde_json::Value = serde_json::from_str(&server.get("/api/graph").expect("the graph is served"))
         .expect("the graph API answers JSON");
     assert_eq!(graph["name"], "quickstart");
-    let states: Vec<&str> = graph["nodes"].as_array().expect("nodes").iter().filter_map(|n| n["state"].as_str()).collect();
+    let states: Vec<&str> = graph["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["state"].as_str())
+        .collect();
     assert_eq!(states, ["running"; 4], "{graph}");
 
     let page = server.get("/").expect("the page is served");

@@ -40,14 +40,23 @@ fn yaml_syntax_error() {
 #[test]
 fn duplicate_key() {
     let (error, line) = single("invalid-duplicate-key.yaml");
-    assert_eq!(error, GraphError::DuplicateKey { key: "name".into(), first_line: 2 });
+    assert_eq!(
+        error,
+        GraphError::DuplicateKey {
+            key: "name".into(),
+            first_line: 2
+        }
+    );
     assert_eq!(line, 3);
 }
 
 #[test]
 fn unknown_top_level_field() {
     let (error, line) = single("invalid-unknown-top-level-field.yaml");
-    assert!(matches!(&error, GraphError::UnknownField { field, suggestion: Some(s), .. } if field == "nodez" && s == "nodes"), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::UnknownField { field, suggestion: Some(s), .. } if field == "nodez" && s == "nodes"),
+        "{error:?}"
+    );
     assert_eq!(line, 3);
     assert_eq!(error.hint().as_deref(), Some("did you mean `nodes`?"));
 }
@@ -57,7 +66,11 @@ fn unknown_kind_suggests_the_closest() {
     let (error, line) = single("invalid-unknown-kind.yaml");
     assert_eq!(
         error,
-        GraphError::UnknownKind { node: "camera".into(), kind: "test_patern".into(), suggestion: Some("test_pattern".into()) }
+        GraphError::UnknownKind {
+            node: "camera".into(),
+            kind: "test_patern".into(),
+            suggestion: Some("test_pattern".into())
+        }
     );
     assert_eq!(line, 5);
     assert_eq!(error.to_string(), "unknown node kind `test_patern` for node `camera`");
@@ -66,21 +79,30 @@ fn unknown_kind_suggests_the_closest() {
 #[test]
 fn unknown_input_port() {
     let (error, line) = single("invalid-unknown-input-port.yaml");
-    assert!(matches!(&error, GraphError::UnknownInputPort { port, available, .. } if port == "audio" && available == &["video"]), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::UnknownInputPort { port, available, .. } if port == "audio" && available == &["video"]),
+        "{error:?}"
+    );
     assert_eq!(line, 7);
 }
 
 #[test]
 fn unknown_output_port() {
     let (error, line) = single("invalid-unknown-output-port.yaml");
-    assert!(matches!(&error, GraphError::UnknownOutputPort { from, port, .. } if from == "camera" && port == "audio"), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::UnknownOutputPort { from, port, .. } if from == "camera" && port == "audio"),
+        "{error:?}"
+    );
     assert_eq!(line, 8);
 }
 
 #[test]
 fn input_from_a_missing_node() {
     let (error, line) = single("invalid-missing-node.yaml");
-    assert!(matches!(&error, GraphError::MissingNode { from, suggestion: Some(s), .. } if from == "camra" && s == "camera"), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::MissingNode { from, suggestion: Some(s), .. } if from == "camra" && s == "camera"),
+        "{error:?}"
+    );
     assert_eq!(line, 8);
 }
 
@@ -97,35 +119,59 @@ fn media_type_mismatch_names_both_ports() {
 #[test]
 fn required_input_not_connected() {
     let (error, line) = single("invalid-missing-input.yaml");
-    assert!(matches!(&error, GraphError::MissingInput { node, port, .. } if node == "gray" && port == "video"), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::MissingInput { node, port, .. } if node == "gray" && port == "video"),
+        "{error:?}"
+    );
     assert_eq!(line, 5);
 }
 
 #[test]
 fn port_fed_twice() {
     let (error, line) = single("invalid-fed-twice.yaml");
-    assert_eq!(error, GraphError::InputFedTwice { node: "gray".into(), port: "video".into(), first_line: 9 });
+    assert_eq!(
+        error,
+        GraphError::InputFedTwice {
+            node: "gray".into(),
+            port: "video".into(),
+            first_line: 9
+        }
+    );
     assert_eq!(line, 10);
 }
 
 #[test]
 fn cycle_names_the_nodes_on_it() {
     let (error, _) = single("invalid-cycle.yaml");
-    assert_eq!(error, GraphError::Cycle { cycle: vec!["first".into(), "second".into(), "third".into(), "first".into()] });
-    assert_eq!(error.to_string(), "the graph has a cycle: first -> second -> third -> first");
+    assert_eq!(
+        error,
+        GraphError::Cycle {
+            cycle: vec!["first".into(), "second".into(), "third".into(), "first".into()]
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "the graph has a cycle: first -> second -> third -> first"
+    );
 }
 
 #[test]
 fn node_on_an_undefined_host() {
     let (error, line) = single("invalid-undefined-host.yaml");
-    assert!(matches!(&error, GraphError::UndefinedHost { host, defined, .. } if host == "gpu" && defined == &["stage"]), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::UndefinedHost { host, defined, .. } if host == "gpu" && defined == &["stage"]),
+        "{error:?}"
+    );
     assert_eq!(line, 8);
 }
 
 #[test]
 fn params_unknown_field() {
     let (error, line) = single("invalid-params-unknown-field.yaml");
-    assert!(matches!(&error, GraphError::InvalidParams { field, .. } if field == &["widht"]), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::InvalidParams { field, .. } if field == &["widht"]),
+        "{error:?}"
+    );
     assert_eq!(line, 7);
     assert_eq!(error.hint().as_deref(), Some("did you mean `width`?"));
 }
@@ -133,7 +179,10 @@ fn params_unknown_field() {
 #[test]
 fn params_wrong_type() {
     let (error, line) = single("invalid-params-wrong-type.yaml");
-    assert!(matches!(&error, GraphError::InvalidParams { field, .. } if field == &["height"]), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::InvalidParams { field, .. } if field == &["height"]),
+        "{error:?}"
+    );
     assert_eq!(line, 8);
     assert!(error.to_string().contains("invalid type"), "{error}");
 }
@@ -141,7 +190,10 @@ fn params_wrong_type() {
 #[test]
 fn params_out_of_range() {
     let (error, line) = single("invalid-params-out-of-range.yaml");
-    assert!(matches!(&error, GraphError::InvalidParams { field, .. } if field == &["radius"]), "{error:?}");
+    assert!(
+        matches!(&error, GraphError::InvalidParams { field, .. } if field == &["radius"]),
+        "{error:?}"
+    );
     assert_eq!(line, 9);
     assert!(error.hint().is_some_and(|h| h.contains("64")), "{:?}", error.hint());
 }
@@ -156,7 +208,11 @@ fn unsupported_version() {
 #[test]
 fn every_problem_is_reported_at_once() {
     let errors = errors("invalid-many-problems.yaml");
-    let lines: Vec<u32> = errors.diagnostics.iter().filter_map(|d| d.span.map(|s| s.line)).collect();
+    let lines: Vec<u32> = errors
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.span.map(|s| s.line))
+        .collect();
     assert_eq!(errors.diagnostics.len(), 4, "{}", errors.render(false));
     assert_eq!(lines, vec![6, 8, 12, 13]);
     let text = errors.render(false);
@@ -173,5 +229,9 @@ fn long_form_inputs_hosts_and_restart_policies_are_valid() {
     assert_eq!(gray.inputs[0].capacity, 4);
     assert_eq!(gray.inputs[0].policy, ooblex_runtime::QueuePolicy::Block);
     let sink = graph.node("sink").expect("sink exists");
-    assert_eq!(sink.inputs[0].policy, ooblex_runtime::QueuePolicy::Latest, "live video defaults to latest");
+    assert_eq!(
+        sink.inputs[0].policy,
+        ooblex_runtime::QueuePolicy::Latest,
+        "live video defaults to latest"
+    );
 }

@@ -1,1 +1,104 @@
-//! The built-in node kinds.
+//! The built-in Ooblex node kinds: sources, effects, format conversion, codecs
+//! and sinks, each a unit type implementing [`ooblex_runtime::NodeKind`].
+//!
+//! [`registry`] returns a [`Registry`] holding every kind; [`register_all`]
+//! adds them to an existing one.
+//!
+//! ```
+//! let registry = ooblex_nodes::registry();
+//! let blur = registry.get("blur").expect("blur is a built-in kind");
+//! assert!(blur.prepare(serde_json::json!({ "radius": 4 })).is_ok());
+//! assert!(blur.prepare(serde_json::json!({ "radius": 1000 })).is_err());
+//! ```
+
+mod codec;
+mod effect;
+mod format;
+mod media;
+mod params;
+mod sink;
+mod source;
+#[cfg(test)]
+mod test_util;
+
+use ooblex_runtime::Registry;
+
+pub use codec::jpeg_encode::{JpegEncode, JpegEncodeParams};
+pub use effect::blur::{Blur, BlurParams};
+pub use effect::grayscale::{Grayscale, GrayscaleParams};
+pub use effect::mirror::{Mirror, MirrorAxis, MirrorParams};
+pub use effect::pixelate::{Pixelate, PixelateParams};
+pub use format::convert::{Convert, ConvertParams};
+pub use format::scale::{Scale, ScaleFilter, ScaleParams};
+pub use params::RawFormat;
+pub use sink::json_sink::{JsonSink, JsonSinkParams};
+pub use sink::mjpeg_sink::{MjpegSink, MjpegSinkParams};
+pub use sink::null_sink::{NullSink, NullSinkParams};
+pub use sink::y4m_sink::{Y4mSink, Y4mSinkParams};
+pub use source::image_source::{ImageSource, ImageSourceParams};
+pub use source::test_pattern::{Pattern, TestPattern, TestPatternParams};
+pub use source::y4m_source::{Y4mSource, Y4mSourceParams};
+
+/// Adds every built-in node kind to `registry`.
+pub fn register_all(registry: &mut Registry) {
+    registry.register::<TestPattern>();
+    registry.register::<ImageSource>();
+    registry.register::<Y4mSource>();
+    registry.register::<Grayscale>();
+    registry.register::<Pixelate>();
+    registry.register::<Mirror>();
+    registry.register::<Blur>();
+    registry.register::<Scale>();
+    registry.register::<Convert>();
+    registry.register::<JpegEncode>();
+    registry.register::<Y4mSink>();
+    registry.register::<MjpegSink>();
+    registry.register::<JsonSink>();
+    registry.register::<NullSink>();
+}
+
+/// A registry holding every built-in node kind.
+pub fn registry() -> Registry {
+    let mut registry = Registry::new();
+    register_all(&mut registry);
+    registry
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    #[test]
+    fn every_param_is_described_for_editors() {
+        for kind in super::registry().kinds() {
+            assert!(
+                !kind.description.is_empty() && !kind.description.ends_with('.'),
+                "`{}`",
+                kind.name
+            );
+            let schema = kind.standalone_params_schema();
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for (field, property) in properties.into_iter().flatten() {
+                let described = property
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| !d.is_empty());
+                assert!(described, "`{}.{field}` has no description: {property}", kind.name);
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_show_in_the_schema() {
+        let registry = super::registry();
+        let schema = registry
+            .get("test_pattern")
+            .expect("registered")
+            .standalone_params_schema();
+        let width = &schema.get("properties").expect("a struct schema")["width"];
+        assert_eq!(
+            (width["default"].as_u64(), width["minimum"].as_u64()),
+            (Some(640), Some(16))
+        );
+    }
+}

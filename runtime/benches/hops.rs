@@ -40,7 +40,14 @@ impl Source for FrameSource {
             return Ok(None);
         }
         self.next += 1;
-        Ok(Some(Frame::new(self.buffer.clone(), PixelFormat::Rgb24, WIDTH, HEIGHT, Duration::ZERO, self.next)))
+        Ok(Some(Frame::new(
+            self.buffer.clone(),
+            PixelFormat::Rgb24,
+            WIDTH,
+            HEIGHT,
+            Duration::ZERO,
+            self.next,
+        )))
     }
 }
 
@@ -52,7 +59,11 @@ impl NodeKind for Frames {
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
     fn build(params: &SourceParams) -> Result<Box<dyn Node>, NodeError> {
         let size = PixelFormat::Rgb24.frame_size(WIDTH, HEIGHT);
-        Ok(source_node(FrameSource { buffer: Buffer::from_vec(vec![0; size]), next: 0, frames: params.frames }))
+        Ok(source_node(FrameSource {
+            buffer: Buffer::from_vec(vec![0; size]),
+            next: 0,
+            frames: params.frames,
+        }))
     }
 }
 
@@ -112,14 +123,19 @@ fn registry() -> Registry {
 
 /// `frames -> identity x hops -> count x sinks`, as YAML.
 fn chain(frames: u64, hops: usize, sinks: usize) -> String {
-    let mut yaml = format!("version: 1\nname: bench\nnodes:\n  src: {{ kind: frames, params: {{ frames: {frames} }} }}\n");
+    let mut yaml =
+        format!("version: 1\nname: bench\nnodes:\n  src: {{ kind: frames, params: {{ frames: {frames} }} }}\n");
     let mut last = "src".to_string();
     for hop in 0..hops {
-        yaml.push_str(&format!("  hop{hop}: {{ kind: identity, inputs: {{ video: {last} }} }}\n"));
+        yaml.push_str(&format!(
+            "  hop{hop}: {{ kind: identity, inputs: {{ video: {last} }} }}\n"
+        ));
         last = format!("hop{hop}");
     }
     for sink in 0..sinks {
-        yaml.push_str(&format!("  sink{sink}: {{ kind: count, inputs: {{ video: {last} }} }}\n"));
+        yaml.push_str(&format!(
+            "  sink{sink}: {{ kind: count, inputs: {{ video: {last} }} }}\n"
+        ));
     }
     yaml
 }
@@ -138,7 +154,10 @@ fn run_graph(runtime: &tokio::runtime::Runtime, registry: &Registry, yaml: &str)
 }
 
 fn hops(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let registry = Arc::new(registry());
     const FRAMES: u64 = 5_000;
     let mut group = c.benchmark_group("hops_1080p");
@@ -154,7 +173,11 @@ fn hops(c: &mut Criterion) {
         });
     }
     group.finish();
-    assert_eq!(COPIED.load(Ordering::Relaxed), 0, "a frame reached a sink in a different buffer");
+    assert_eq!(
+        COPIED.load(Ordering::Relaxed),
+        0,
+        "a frame reached a sink in a different buffer"
+    );
 }
 
 criterion_group!(benches, hops);

@@ -31,7 +31,7 @@ pub enum PixelFormat {
 }
 
 /// One plane of a frame: where it starts in the buffer and how it is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PlaneLayout {
     /// Byte offset of the plane's first row in the buffer.
     pub offset: usize,
@@ -43,6 +43,30 @@ pub struct PlaneLayout {
     pub height: usize,
     /// Bytes per pixel within this plane.
     pub bytes_per_pixel: usize,
+}
+
+/// The plane layouts of a frame (at most three), stored inline so that making
+/// a frame allocates nothing. Dereferences to a slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Planes {
+    layouts: [PlaneLayout; 3],
+    count: usize,
+}
+
+impl Planes {
+    fn new(layouts: &[PlaneLayout]) -> Planes {
+        let mut planes = Planes::default();
+        planes.layouts[..layouts.len()].copy_from_slice(layouts);
+        planes.count = layouts.len();
+        planes
+    }
+}
+
+impl std::ops::Deref for Planes {
+    type Target = [PlaneLayout];
+    fn deref(&self) -> &[PlaneLayout] {
+        &self.layouts[..self.count]
+    }
 }
 
 impl PixelFormat {
@@ -70,18 +94,10 @@ impl PixelFormat {
     /// The tightly packed plane layouts of a `width` x `height` frame.
     ///
     /// Chroma planes of odd sizes round up, as ffmpeg does.
-    pub fn planes(self, width: u32, height: u32) -> Vec<PlaneLayout> {
+    pub fn planes(self, width: u32, height: u32) -> Planes {
         let (w, h) = (width as usize, height as usize);
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-        let packed = |bpp: usize| {
-            vec![PlaneLayout {
-                offset: 0,
-                stride: w * bpp,
-                width: w,
-                height: h,
-                bytes_per_pixel: bpp,
-            }]
-        };
+        let packed = |bpp: usize| Planes::new(&[plane(0, w * bpp, w, h, bpp)]);
         match self {
             PixelFormat::Rgb24 => packed(3),
             PixelFormat::Rgba => packed(4),
@@ -89,14 +105,14 @@ impl PixelFormat {
             PixelFormat::I420 => {
                 let luma = w * h;
                 let chroma = cw * ch;
-                vec![
+                Planes::new(&[
                     plane(0, w, w, h, 1),
                     plane(luma, cw, cw, ch, 1),
                     plane(luma + chroma, cw, cw, ch, 1),
-                ]
+                ])
             }
-            PixelFormat::Nv12 => vec![plane(0, w, w, h, 1), plane(w * h, cw * 2, cw, ch, 2)],
-            PixelFormat::Encoded => Vec::new(),
+            PixelFormat::Nv12 => Planes::new(&[plane(0, w, w, h, 1), plane(w * h, cw * 2, cw, ch, 2)]),
+            PixelFormat::Encoded => Planes::default(),
         }
     }
 
@@ -186,7 +202,7 @@ pub struct Frame {
     /// Height in pixels.
     pub height: u32,
     /// The plane layouts within `buffer` (empty for encoded frames).
-    pub planes: Arc<[PlaneLayout]>,
+    pub planes: Planes,
     /// Presentation time from the start of the stream.
     pub pts: Duration,
     /// The source's frame number, consecutive when nothing was dropped.
@@ -207,7 +223,7 @@ impl Frame {
             format,
             width,
             height,
-            planes: format.planes(width, height).into(),
+            planes: format.planes(width, height),
             pts,
             seq,
             capture: Instant::now(),
@@ -231,7 +247,7 @@ impl Frame {
             format,
             width,
             height,
-            planes: format.planes(width, height).into(),
+            planes: format.planes(width, height),
             ..self.clone()
         }
     }

@@ -23,16 +23,18 @@ pub use control::serve::{ServeError, bind};
 pub use control::state::ControlState;
 pub use exec::executor::{RunningGraph, RuntimeEnv};
 pub use exec::hub::Hub;
-pub use exec::supervisor::{Exit, RestartRule};
 pub use exec::queue::{PushOutcome, Queue, QueuePolicy};
+pub use exec::supervisor::{Exit, RestartRule};
+pub use frame::{Detection, Frame, Metadata, PixelFormat, PlaneLayout, Planes, StreamId};
 pub use graph::document::{Document, Span};
 pub use graph::draw::{DrawFormat, draw};
 pub use graph::error::{Diagnostic, DiagnosticReport, GraphError};
 pub use graph::load::{GraphErrors, LoadFileError, LoadedGraph, load_file, load_str};
 pub use graph::schema::{SCHEMA_ID, graph_schema, graph_schema_json};
 pub use graph::spec::{GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LongInput, Name, NodeSpec, RestartPolicy};
-pub use graph::validate::{DEFAULT_FILE_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph, validate};
-pub use frame::{Detection, Frame, Metadata, PixelFormat, PlaneLayout, StreamId};
+pub use graph::validate::{
+    DEFAULT_FILE_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph, validate,
+};
 pub use metrics::{Histogram, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
 pub use node::context::{InputPort, NodeContext, OutputPort};
 pub use node::error::NodeError;

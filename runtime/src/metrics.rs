@@ -12,8 +12,7 @@ use crate::exec::queue::Queue;
 
 /// Upper bounds of the histogram buckets, in seconds.
 const BUCKETS: [f64; 16] = [
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0, 2.5, 10.0,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
 /// A fixed-bucket histogram of durations, safe to update from any thread.
@@ -150,7 +149,10 @@ impl NodeMetrics {
 
     /// The current state and the last error seen.
     pub fn state(&self) -> (NodeState, Option<String>) {
-        self.state.lock().expect("metrics lock is never held across a panic").clone()
+        self.state
+            .lock()
+            .expect("metrics lock is never held across a panic")
+            .clone()
     }
 
     /// Records which queues feed this node, for depth and drop counts.
@@ -234,6 +236,12 @@ pub struct NodeSnapshot {
     pub process_p50_ms: Option<f64>,
 }
 
+/// A metric as exposed: name, help text, and how to read it from a node.
+type Exposed<T> = (&'static str, &'static str, fn(&NodeMetrics) -> T);
+
+/// Reads one of a node's histograms.
+type HistogramOf = for<'a> fn(&'a NodeMetrics) -> &'a Histogram;
+
 /// All node counters of a process.
 #[derive(Default, Clone)]
 pub struct MetricsRegistry {
@@ -276,13 +284,35 @@ impl MetricsRegistry {
     pub fn render_prometheus(&self) -> String {
         let nodes = self.nodes.read().expect("metrics lock is never held across a panic");
         let mut out = String::new();
-        let counters: [(&str, &str, fn(&NodeMetrics) -> u64); 6] = [
-            ("ooblex_node_frames_in_total", "Frames taken from the node's input queues.", |m| m.frames_in.load(Ordering::Relaxed)),
-            ("ooblex_node_frames_out_total", "Frames sent on the node's outputs (consumed, for sinks).", |m| m.frames_out.load(Ordering::Relaxed)),
-            ("ooblex_node_drops_total", "Frames dropped by the node's input queues.", |m| m.drops()),
-            ("ooblex_node_frame_errors_total", "Frames the node could not process.", |m| m.frame_errors.load(Ordering::Relaxed)),
-            ("ooblex_node_restarts_total", "Restarts after failures.", |m| m.restarts.load(Ordering::Relaxed)),
-            ("ooblex_node_queue_depth", "Frames waiting in the node's input queues.", |m| m.queue_depth() as u64),
+        let counters: [Exposed<u64>; 6] = [
+            (
+                "ooblex_node_frames_in_total",
+                "Frames taken from the node's input queues.",
+                |m| m.frames_in.load(Ordering::Relaxed),
+            ),
+            (
+                "ooblex_node_frames_out_total",
+                "Frames sent on the node's outputs (consumed, for sinks).",
+                |m| m.frames_out.load(Ordering::Relaxed),
+            ),
+            (
+                "ooblex_node_drops_total",
+                "Frames dropped by the node's input queues.",
+                |m| m.drops(),
+            ),
+            (
+                "ooblex_node_frame_errors_total",
+                "Frames the node could not process.",
+                |m| m.frame_errors.load(Ordering::Relaxed),
+            ),
+            ("ooblex_node_restarts_total", "Restarts after failures.", |m| {
+                m.restarts.load(Ordering::Relaxed)
+            }),
+            (
+                "ooblex_node_queue_depth",
+                "Frames waiting in the node's input queues.",
+                |m| m.queue_depth() as u64,
+            ),
         ];
         for (name, help, read) in counters {
             let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
@@ -291,14 +321,25 @@ impl MetricsRegistry {
                 let _ = writeln!(out, "{name}{{node=\"{}\",kind=\"{}\"}} {}", m.node, m.kind, read(m));
             }
         }
-        let _ = writeln!(out, "# HELP ooblex_node_up Whether the node is running (1) or not (0).\n# TYPE ooblex_node_up gauge");
+        let _ = writeln!(
+            out,
+            "# HELP ooblex_node_up Whether the node is running (1) or not (0).\n# TYPE ooblex_node_up gauge"
+        );
         for m in nodes.values() {
             let up = u8::from(m.state().0 == NodeState::Running);
             let _ = writeln!(out, "ooblex_node_up{{node=\"{}\",kind=\"{}\"}} {up}", m.node, m.kind);
         }
-        let histograms: [(&str, &str, fn(&NodeMetrics) -> &Histogram); 2] = [
-            ("ooblex_node_process_seconds", "Time the node spent on one frame.", |m| &m.process_time),
-            ("ooblex_node_latency_seconds", "Time from capture to the node's output.", |m| &m.latency),
+        let histograms: [(&str, &str, HistogramOf); 2] = [
+            (
+                "ooblex_node_process_seconds",
+                "Time the node spent on one frame.",
+                |m| &m.process_time,
+            ),
+            (
+                "ooblex_node_latency_seconds",
+                "Time from capture to the node's output.",
+                |m| &m.latency,
+            ),
         ];
         for (name, help, read) in histograms {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");

@@ -182,7 +182,7 @@ pub fn frame_from_fn(
         format,
         width,
         height,
-        planes: planes.into(),
+        planes,
         pts: Duration::from_millis(seq * 33),
         seq,
         capture: Instant::now(),

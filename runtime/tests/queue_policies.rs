@@ -31,7 +31,10 @@ async fn block_makes_the_producer_wait_for_room() {
         async move { queue.push(frame(1)).await }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(!producer.is_finished(), "the producer must wait while the queue is full");
+    assert!(
+        !producer.is_finished(),
+        "the producer must wait while the queue is full"
+    );
     assert_eq!(queue.pop().await.map(|f| f.seq), Some(0));
     let outcome = tokio::time::timeout(Duration::from_secs(5), producer)
         .await

@@ -14,15 +14,33 @@ async fn a_panicking_node_restarts_and_the_other_branch_is_untouched() {
     );
     let env = RuntimeEnv::default();
     let mut running = RunningGraph::start(common::graph(&yaml), &env);
-    tokio::time::timeout(Duration::from_secs(10), running.wait()).await.expect("the graph ends");
+    tokio::time::timeout(Duration::from_secs(10), running.wait())
+        .await
+        .expect("the graph ends");
     assert_eq!(common::panics(&panic_tag), 1);
-    let flaky = env.metrics.snapshots().into_iter().find(|n| n.node == "flaky").expect("flaky has metrics");
+    let flaky = env
+        .metrics
+        .snapshots()
+        .into_iter()
+        .find(|n| n.node == "flaky")
+        .expect("flaky has metrics");
     assert_eq!(flaky.restarts, 1);
     assert_eq!(flaky.state, NodeState::Finished);
-    assert!(flaky.last_error.as_deref().is_some_and(|e| e.contains("told to panic")), "{:?}", flaky.last_error);
+    assert!(
+        flaky.last_error.as_deref().is_some_and(|e| e.contains("told to panic")),
+        "{:?}",
+        flaky.last_error
+    );
     let healthy: Vec<u64> = common::recorded(&healthy).iter().map(|(s, _)| *s).collect();
-    assert_eq!(healthy.len(), 30, "the branch without the panic lost frames: {healthy:?}");
+    assert_eq!(
+        healthy.len(),
+        30,
+        "the branch without the panic lost frames: {healthy:?}"
+    );
     let after: Vec<u64> = common::recorded(&broken).iter().map(|(s, _)| *s).collect();
-    assert!(after.contains(&4) && after.contains(&29), "frames before and after the restart arrive: {after:?}");
+    assert!(
+        after.contains(&4) && after.contains(&29),
+        "frames before and after the restart arrive: {after:?}"
+    );
     assert!(!after.contains(&5), "the frame that caused the panic is gone");
 }

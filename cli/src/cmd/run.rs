@@ -77,9 +77,18 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
     });
 
     let page = format!("http://{address}/");
-    eprintln!("ooblex: running graph `{}` ({} nodes) — open {page}", graph.name, graph.nodes.len());
+    eprintln!(
+        "ooblex: running graph `{}` ({} nodes) — open {page}",
+        graph.name,
+        graph.nodes.len()
+    );
     for node in graph.nodes.iter().filter(|n| n.kind.name == "mjpeg_sink") {
-        let name = node.spec.params.get("name").and_then(|n| n.as_str()).unwrap_or(&node.id);
+        let name = node
+            .spec
+            .params
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or(&node.id);
         eprintln!("ooblex: stream `{name}` at http://{address}/streams/{name}.mjpg");
     }
     let mut running = RunningGraph::start(graph, &env);

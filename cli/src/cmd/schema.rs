@@ -12,8 +12,8 @@ pub fn run(check: Option<&Path>) -> anyhow::Result<ExitCode> {
         print!("{schema}");
         return Ok(ExitCode::SUCCESS);
     };
-    let committed = std::fs::read_to_string(path)
-        .map_err(|err| anyhow::anyhow!("cannot read `{}`: {err}", path.display()))?;
+    let committed =
+        std::fs::read_to_string(path).map_err(|err| anyhow::anyhow!("cannot read `{}`: {err}", path.display()))?;
     if committed == schema {
         println!("{}: up to date", path.display());
         Ok(ExitCode::SUCCESS)

@@ -56,7 +56,10 @@ pub fn stream_response(state: &ControlState, name: &str) -> Result<Response, Api
     });
     Ok((
         [
-            (header::CONTENT_TYPE, format!("multipart/x-mixed-replace; boundary={BOUNDARY}")),
+            (
+                header::CONTENT_TYPE,
+                format!("multipart/x-mixed-replace; boundary={BOUNDARY}"),
+            ),
             (header::CACHE_CONTROL, "no-cache, no-store".to_string()),
         ],
         Body::from_stream(parts),
@@ -67,7 +70,10 @@ pub fn stream_response(state: &ControlState, name: &str) -> Result<Response, Api
 /// The latest picture of stream `name`.
 pub fn snapshot_response(state: &ControlState, name: &str) -> Result<Response, ApiError> {
     let rx = viewer(state, name)?;
-    let picture = rx.borrow().clone().ok_or_else(|| ApiError::NoPictureYet(name.to_string()))?;
+    let picture = rx
+        .borrow()
+        .clone()
+        .ok_or_else(|| ApiError::NoPictureYet(name.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg".to_string()),

@@ -44,7 +44,11 @@ async fn metrics(State(state): State<ControlState>) -> Response {
 }
 
 async fn graph(State(state): State<ControlState>) -> Json<serde_json::Value> {
-    let spec = state.graph.read().expect("graph lock is never held across a panic").clone();
+    let spec = state
+        .graph
+        .read()
+        .expect("graph lock is never held across a panic")
+        .clone();
     Json(json!({
         "name": spec.as_ref().map(|s| s.name.to_string()),
         "spec": spec,

@@ -32,7 +32,8 @@ struct RunningNode {
     inputs: Vec<Arc<Queue>>,
     shutdown: Shutdown,
     is_source: bool,
-    task: JoinHandle<Exit>,
+    /// The supervisor; `None` once its exit was collected.
+    task: Option<JoinHandle<Exit>>,
 }
 
 /// A graph whose nodes are running.
@@ -48,7 +49,12 @@ impl RunningGraph {
         let hubs: BTreeMap<(String, String), Arc<Hub>> = graph
             .nodes
             .iter()
-            .flat_map(|n| n.kind.outputs.iter().map(move |p| ((n.id.clone(), p.name.to_string()), Arc::new(Hub::new()))))
+            .flat_map(|n| {
+                n.kind
+                    .outputs
+                    .iter()
+                    .map(move |p| ((n.id.clone(), p.name.to_string()), Arc::new(Hub::new())))
+            })
             .collect();
         let mut nodes = BTreeMap::new();
         for node in &graph.nodes {
@@ -70,13 +76,19 @@ impl RunningGraph {
 
     /// Whether every node has ended (all sources reached the end of their streams).
     pub fn is_done(&self) -> bool {
-        self.nodes.values().all(|n| n.task.is_finished())
+        self.nodes
+            .values()
+            .all(|n| n.task.as_ref().is_none_or(JoinHandle::is_finished))
     }
 
-    /// Waits until every node has ended on its own.
+    /// Waits until every node has ended. Cancel-safe: it can be raced and called again.
     pub async fn wait(&mut self) {
         for node in self.nodes.values_mut() {
-            let _ = (&mut node.task).await;
+            if let Some(task) = &mut node.task {
+                // The supervisor logged and recorded how the node ended.
+                let _ = task.await;
+                node.task = None;
+            }
         }
     }
 
@@ -88,14 +100,17 @@ impl RunningGraph {
         }
         let drained = tokio::time::timeout(grace, self.wait()).await.is_ok();
         if !drained {
-            tracing::warn!("some nodes did not drain within {} ms; stopping them", grace.as_millis());
+            tracing::warn!(
+                "some nodes did not drain within {} ms; stopping them",
+                grace.as_millis()
+            );
             for node in self.nodes.values() {
                 node.shutdown.trigger();
                 node.inputs.iter().for_each(|q| q.close());
             }
             if tokio::time::timeout(Duration::from_secs(1), self.wait()).await.is_err() {
-                for node in self.nodes.values() {
-                    node.task.abort();
+                for task in self.nodes.values().filter_map(|n| n.task.as_ref()) {
+                    task.abort();
                 }
             }
         }
@@ -131,8 +146,14 @@ fn start_node(node: &ResolvedNode, hubs: &BTreeMap<(String, String), Arc<Hub>>, 
         max_restarts: node.spec.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
     };
     let make_context = {
-        let (id, inputs, outputs, shutdown, metrics, env) =
-            (node.id.clone(), inputs.clone(), outputs.clone(), shutdown.clone(), metrics.clone(), env.clone());
+        let (id, inputs, outputs, shutdown, metrics, env) = (
+            node.id.clone(),
+            inputs.clone(),
+            outputs.clone(),
+            shutdown.clone(),
+            metrics.clone(),
+            env.clone(),
+        );
         move || {
             NodeContext::new(
                 &id,
@@ -165,6 +186,6 @@ fn start_node(node: &ResolvedNode, hubs: &BTreeMap<(String, String), Arc<Hub>>, 
         inputs: queues,
         shutdown,
         is_source: node.inputs.is_empty(),
-        task,
+        task: Some(task),
     }
 }

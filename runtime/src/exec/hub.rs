@@ -48,11 +48,7 @@ impl Hub {
     /// Removes a queue; it receives nothing more from this hub.
     pub fn detach(&self, queue: &Arc<Queue>) {
         let mut queues = self.queues.lock().expect("hub lock is never held across a panic");
-        let list: Vec<_> = queues
-            .iter()
-            .filter(|q| !Arc::ptr_eq(q, queue))
-            .cloned()
-            .collect();
+        let list: Vec<_> = queues.iter().filter(|q| !Arc::ptr_eq(q, queue)).cloned().collect();
         *queues = list.into();
     }
 

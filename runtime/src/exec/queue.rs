@@ -68,9 +68,7 @@ impl Queue {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .expect("queue lock is never held across a panic")
+        self.state.lock().expect("queue lock is never held across a panic")
     }
 
     /// Adds a frame. Under `block` this waits while the queue is full.
@@ -99,7 +97,9 @@ impl Queue {
         } else {
             return None;
         };
-        state.frames.push_back(frame.take().expect("a frame is pushed at most once"));
+        state
+            .frames
+            .push_back(frame.take().expect("a frame is pushed at most once"));
         self.pushed.fetch_add(1, Ordering::Relaxed);
         drop(state);
         self.readable.notify_one();

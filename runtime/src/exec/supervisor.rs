@@ -140,7 +140,10 @@ mod tests {
 
     #[test]
     fn policies_bound_restarts() {
-        let rule = |policy| RestartRule { policy, max_restarts: 2 };
+        let rule = |policy| RestartRule {
+            policy,
+            max_restarts: 2,
+        };
         assert!(rule(RestartPolicy::Always).allows(1000));
         assert!(rule(RestartPolicy::OnFailure).allows(1));
         assert!(!rule(RestartPolicy::OnFailure).allows(2));

@@ -142,12 +142,7 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::String(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(entries) => J::Object(
-                entries
-                    .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
-                    .collect(),
-            ),
+            Value::Map(entries) => J::Object(entries.iter().map(|e| (e.key.clone(), e.value.to_json())).collect()),
         }
     }
 
@@ -200,8 +195,8 @@ impl Document {
         let options = serde_saphyr::options! {
             duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
         };
-        let raw = serde_saphyr::from_str_with_options::<Spanned<RawValue>>(&source, options)
-            .map_err(|e| SyntaxError {
+        let raw =
+            serde_saphyr::from_str_with_options::<Spanned<RawValue>>(&source, options).map_err(|e| SyntaxError {
                 message: clean_message(&e.without_snippet().to_string()),
                 span: e.location().map(|l| Span::from_location(&l, &source)),
             })?;

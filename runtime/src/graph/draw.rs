@@ -37,7 +37,11 @@ pub fn draw(graph: &ValidatedGraph, format: DrawFormat) -> String {
         DrawFormat::Mermaid => {
             out.push_str("flowchart LR\n");
             for node in &graph.nodes {
-                let _ = writeln!(out, "  {}[\"{}<br/><small>{}</small>\"]", node.id, node.id, node.kind.name);
+                let _ = writeln!(
+                    out,
+                    "  {}[\"{}<br/><small>{}</small>\"]",
+                    node.id, node.id, node.kind.name
+                );
             }
             for node in &graph.nodes {
                 for input in &node.inputs {

@@ -194,15 +194,17 @@ impl GraphError {
             GraphError::InputFedTwice { port, first_line, .. } => Some(format!(
                 "`{port}` is already fed on line {first_line}; an input takes one upstream port (use a compositor such as `mosaic` to merge streams)"
             )),
-            GraphError::UnknownField { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
+            GraphError::UnknownField {
+                suggestion: Some(s), ..
+            } => Some(format!("did you mean `{s}`?")),
             GraphError::UnknownField { expected, .. } => Some(format!("expected one of {}", one_of(expected))),
             GraphError::InvalidValue { .. } => None,
             GraphError::MissingField { example, .. } => Some(format!("add `{example}`")),
             GraphError::UnsupportedVersion { .. } => Some("write `version: 1`".into()),
             GraphError::NoNodes => Some("add nodes under `nodes:`; see graphs/quickstart.yaml".into()),
-            GraphError::UnknownKind { suggestion: Some(s), .. } => {
-                Some(format!("did you mean `{s}`? (`ooblex nodes` lists every kind)"))
-            }
+            GraphError::UnknownKind {
+                suggestion: Some(s), ..
+            } => Some(format!("did you mean `{s}`? (`ooblex nodes` lists every kind)")),
             GraphError::UnknownKind { .. } => Some("`ooblex nodes` lists every kind".into()),
             GraphError::UnknownInputPort { kind, available, .. } => {
                 Some(format!("`{kind}` has input ports {}", one_of(available)))
@@ -210,22 +212,24 @@ impl GraphError {
             GraphError::UnknownOutputPort { kind, available, .. } => {
                 Some(format!("`{kind}` has output ports {}", one_of(available)))
             }
-            GraphError::MissingNode { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
+            GraphError::MissingNode {
+                suggestion: Some(s), ..
+            } => Some(format!("did you mean `{s}`?")),
             GraphError::MissingNode { .. } => Some("name a node defined under `nodes:`".into()),
-            GraphError::TypeMismatch { accepts, .. } => {
-                Some(format!("put a node between them that turns it into {accepts} (`ooblex nodes` shows each kind's ports)"))
-            }
-            GraphError::MissingInput { port, accepts, .. } => {
-                Some(format!("add `inputs: {{ {port}: <node> }}` with a node that produces {accepts}"))
-            }
+            GraphError::TypeMismatch { accepts, .. } => Some(format!(
+                "put a node between them that turns it into {accepts} (`ooblex nodes` shows each kind's ports)"
+            )),
+            GraphError::MissingInput { port, accepts, .. } => Some(format!(
+                "add `inputs: {{ {port}: <node> }}` with a node that produces {accepts}"
+            )),
             GraphError::Cycle { .. } => Some("frames must flow one way; remove one of these inputs".into()),
-            GraphError::UndefinedHost { host, defined, .. } if defined.is_empty() => {
-                Some(format!("define it under `hosts:` (`{host}: {{ listen: [\"tcp/0.0.0.0:7447\"] }}`) or remove `host:`"))
-            }
+            GraphError::UndefinedHost { host, defined, .. } if defined.is_empty() => Some(format!(
+                "define it under `hosts:` (`{host}: {{ listen: [\"tcp/0.0.0.0:7447\"] }}`) or remove `host:`"
+            )),
             GraphError::UndefinedHost { defined, .. } => Some(format!("defined hosts: {}", one_of(defined))),
-            GraphError::InvalidParams { hint, kind, .. } => {
-                hint.clone().or_else(|| Some(format!("`ooblex nodes {kind}` lists its params")))
-            }
+            GraphError::InvalidParams { hint, kind, .. } => hint
+                .clone()
+                .or_else(|| Some(format!("`ooblex nodes {kind}` lists its params"))),
         }
     }
 }

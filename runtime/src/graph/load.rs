@@ -127,7 +127,10 @@ fn read_graph(root: &Node, out: &mut Vec<Diagnostic>) -> Option<GraphSpec> {
     if root.entries().is_none() {
         out.push(Diagnostic::new(
             GraphError::InvalidValue {
-                message: format!("expected a mapping with `version`, `name` and `nodes`, found {}", root.value.type_name()),
+                message: format!(
+                    "expected a mapping with `version`, `name` and `nodes`, found {}",
+                    root.value.type_name()
+                ),
                 context: context.to_string(),
             },
             root.span,
@@ -164,7 +167,10 @@ fn read_nodes(nodes: &Node, out: &mut Vec<Diagnostic>) -> Option<BTreeMap<Name, 
     let Some(entries) = nodes.entries() else {
         out.push(Diagnostic::new(
             GraphError::InvalidValue {
-                message: format!("`nodes` must be a mapping of node ids to nodes, found {}", nodes.value.type_name()),
+                message: format!(
+                    "`nodes` must be a mapping of node ids to nodes, found {}",
+                    nodes.value.type_name()
+                ),
                 context: "the graph".to_string(),
             },
             nodes.span,
@@ -182,14 +188,23 @@ fn read_nodes(nodes: &Node, out: &mut Vec<Diagnostic>) -> Option<BTreeMap<Name, 
         let id = match Name::new(&entry.key) {
             Ok(id) => Some(id),
             Err(message) => {
-                out.push(Diagnostic::new(GraphError::InvalidValue { message, context: "`nodes`".into() }, entry.key_span));
+                out.push(Diagnostic::new(
+                    GraphError::InvalidValue {
+                        message,
+                        context: "`nodes`".into(),
+                    },
+                    entry.key_span,
+                ));
                 None
             }
         };
         if entry.value.entries().is_none() {
             out.push(Diagnostic::new(
                 GraphError::InvalidValue {
-                    message: format!("a node must be a mapping with at least `kind`, found {}", entry.value.value.type_name()),
+                    message: format!(
+                        "a node must be a mapping with at least `kind`, found {}",
+                        entry.value.value.type_name()
+                    ),
                     context,
                 },
                 entry.value.span,
@@ -264,7 +279,12 @@ fn required<T: DeserializeOwned>(
 
 /// Deserializes `node` into `T`; an error points at the offending value.
 /// `base` is the path of `node` from the root, for messages.
-fn read<T: DeserializeOwned>(node: &Node, base: &[impl AsRef<str>], context: &str, out: &mut Vec<Diagnostic>) -> Option<T> {
+fn read<T: DeserializeOwned>(
+    node: &Node,
+    base: &[impl AsRef<str>],
+    context: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<T> {
     match serde_path_to_error::deserialize::<_, T>(node.to_json()) {
         Ok(value) => Some(value),
         Err(err) => {

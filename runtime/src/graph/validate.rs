@@ -246,7 +246,10 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
         if is_cycle {
             let cycle = cycle_through(&graph, &component);
             let first = cycle[0].clone();
-            out.push(Diagnostic::new(GraphError::Cycle { cycle }, at(&["nodes", &first], true)));
+            out.push(Diagnostic::new(
+                GraphError::Cycle { cycle },
+                at(&["nodes", &first], true),
+            ));
         }
     }
 
@@ -281,8 +284,16 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
                     from: edge.from.to_string(),
                     from_port: edge.from_port.to_string(),
                     media: edge.media,
-                    capacity: capacity.unwrap_or(if from_live { DEFAULT_LIVE_QUEUE } else { DEFAULT_FILE_QUEUE }),
-                    policy: policy.unwrap_or(if from_live { QueuePolicy::Latest } else { QueuePolicy::Block }),
+                    capacity: capacity.unwrap_or(if from_live {
+                        DEFAULT_LIVE_QUEUE
+                    } else {
+                        DEFAULT_FILE_QUEUE
+                    }),
+                    policy: policy.unwrap_or(if from_live {
+                        QueuePolicy::Latest
+                    } else {
+                        QueuePolicy::Block
+                    }),
                 }
             })
             .collect();
@@ -309,7 +320,10 @@ fn accepts(types: &[MediaType]) -> String {
 /// The nodes of one cycle inside a strongly connected component, the first
 /// node repeated at the end.
 fn cycle_through(graph: &DiGraph<&str, ()>, component: &[NodeIndex]) -> Vec<String> {
-    let start = *component.iter().min_by_key(|ix| graph[**ix]).expect("components are never empty");
+    let start = *component
+        .iter()
+        .min_by_key(|ix| graph[**ix])
+        .expect("components are never empty");
     let mut path = vec![start];
     let mut current = start;
     loop {

@@ -64,6 +64,9 @@ impl<K: NodeKind> NodeFactory for Prepared<K> {
     }
 }
 
+/// Checks params against a kind's schema and binds them into a factory.
+type PrepareFn = fn(&Schema, serde_json::Value) -> Result<Arc<dyn NodeFactory>, Vec<ParamIssue>>;
+
 /// A node kind with its types erased, as kept in the [`crate::Registry`].
 #[derive(Clone)]
 pub struct KindInfo {
@@ -78,7 +81,7 @@ pub struct KindInfo {
     /// Whether it is a live source.
     pub live: bool,
     schema: fn(&mut SchemaGenerator) -> Schema,
-    prepare: fn(&Schema, serde_json::Value) -> Result<Arc<dyn NodeFactory>, Vec<ParamIssue>>,
+    prepare: PrepareFn,
 }
 
 impl KindInfo {

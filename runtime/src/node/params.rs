@@ -57,7 +57,11 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 
 /// Reads params of type `T` from `value`, checking them against `schema`.
 pub(crate) fn parse_params<T: DeserializeOwned>(schema: &Schema, value: Value) -> Result<T, Vec<ParamIssue>> {
-    let value = if value.is_null() { Value::Object(Default::default()) } else { value };
+    let value = if value.is_null() {
+        Value::Object(Default::default())
+    } else {
+        value
+    };
     let mut issues = unknown_fields(schema, &value);
     if !issues.is_empty() {
         return Err(issues);
@@ -152,7 +156,14 @@ fn describe(schema: &Schema, field: &str) -> Option<String> {
         (None, Some(max)) => format!(" of at most {max}"),
         (None, None) => String::new(),
     };
-    Some(format!("a{} {ty}{range}", if ty.starts_with(['a', 'e', 'i', 'o', 'u']) { "n" } else { "" }))
+    Some(format!(
+        "a{} {ty}{range}",
+        if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "n"
+        } else {
+            ""
+        }
+    ))
 }
 
 fn out_of_range(schema: &Schema, value: &Value) -> Vec<ParamIssue> {
@@ -168,8 +179,10 @@ fn out_of_range(schema: &Schema, value: &Value) -> Vec<ParamIssue> {
             let low = min.is_some_and(|m| n < m);
             let high = max.is_some_and(|m| n > m);
             (low || high).then(|| {
-                ParamIssue::new(field, format!("`{field}` is {v}, out of range"))
-                    .with_hint(format!("`{field}` must be {}", describe(schema, field).unwrap_or_default()))
+                ParamIssue::new(field, format!("`{field}` is {v}, out of range")).with_hint(format!(
+                    "`{field}` must be {}",
+                    describe(schema, field).unwrap_or_default()
+                ))
             })
         })
         .collect()

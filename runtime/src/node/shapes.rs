@@ -31,6 +31,12 @@ pub trait Transform: Send + 'static {
 
 /// Consumes frames, on a blocking thread.
 pub trait Sink: Send + 'static {
+    /// Called once before the first frame, with the node's context: announce
+    /// streams, open files.
+    fn start(&mut self, _ctx: &NodeContext) -> Result<(), NodeError> {
+        Ok(())
+    }
+
     /// Consumes one frame. `Err(NodeError::Frame)` skips the frame and goes on.
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError>;
 
@@ -119,6 +125,7 @@ impl<S: Sink> Node for SinkNode<S> {
             let input = ctx
                 .first_input()
                 .ok_or_else(|| NodeError::failed("a sink needs an input port"))?;
+            sink.start(ctx)?;
             let result = (|| {
                 while let Some(frame) = input.blocking_recv() {
                     let started = Instant::now();

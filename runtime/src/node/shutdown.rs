@@ -40,7 +40,11 @@ impl Shutdown {
 
     /// Triggers the signal; every waiter wakes.
     pub fn trigger(&self) {
-        let _guard = self.inner.lock.lock().expect("shutdown lock is never held across a panic");
+        let _guard = self
+            .inner
+            .lock
+            .lock()
+            .expect("shutdown lock is never held across a panic");
         self.inner.triggered.store(true, Ordering::SeqCst);
         self.inner.condvar.notify_all();
         self.inner.notify.notify_waiters();
@@ -67,7 +71,11 @@ impl Shutdown {
     /// Blocks the thread until `deadline` or the signal, whichever comes first.
     /// Returns `true` when the deadline was reached without the signal.
     pub fn sleep_until(&self, deadline: Instant) -> bool {
-        let mut guard = self.inner.lock.lock().expect("shutdown lock is never held across a panic");
+        let mut guard = self
+            .inner
+            .lock
+            .lock()
+            .expect("shutdown lock is never held across a panic");
         loop {
             if self.is_triggered() {
                 return false;

@@ -45,7 +45,14 @@ impl Source for CountSource {
         }
         let size = PixelFormat::Rgb24.frame_size(self.width, self.width);
         let buffer = ctx.alloc.alloc(size).freeze();
-        let frame = Frame::new(buffer, PixelFormat::Rgb24, self.width, self.width, Duration::ZERO, self.next);
+        let frame = Frame::new(
+            buffer,
+            PixelFormat::Rgb24,
+            self.width,
+            self.width,
+            Duration::ZERO,
+            self.next,
+        );
         self.next += 1;
         Ok(Some(frame))
     }
@@ -86,7 +93,13 @@ static PANICS: OnceLock<Mutex<HashMap<String, u32>>> = OnceLock::new();
 
 /// How many times the pass node tagged `tag` panicked.
 pub fn panics(tag: &str) -> u32 {
-    PANICS.get_or_init(Default::default).lock().expect("no panic while locked").get(tag).copied().unwrap_or(0)
+    PANICS
+        .get_or_init(Default::default)
+        .lock()
+        .expect("no panic while locked")
+        .get(tag)
+        .copied()
+        .unwrap_or(0)
 }
 
 struct PassThrough {
@@ -97,7 +110,10 @@ struct PassThrough {
 impl Transform for PassThrough {
     fn process(&mut self, frame: Frame, _ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
         if self.panic_at == Some(frame.seq) {
-            let mut map = PANICS.get_or_init(Default::default).lock().expect("no panic while locked");
+            let mut map = PANICS
+                .get_or_init(Default::default)
+                .lock()
+                .expect("no panic while locked");
             let count = map.entry(self.tag.clone()).or_insert(0);
             if *count == 0 {
                 *count += 1;
@@ -132,10 +148,19 @@ pub struct RecordParams {
 
 /// What a recording sink saw: (seq, buffer address).
 pub fn recorded(tag: &str) -> Vec<(u64, usize)> {
-    RECORDS.get_or_init(Default::default).lock().expect("no panic while locked").get(tag).cloned().unwrap_or_default()
+    RECORDS
+        .get_or_init(Default::default)
+        .lock()
+        .expect("no panic while locked")
+        .get(tag)
+        .cloned()
+        .unwrap_or_default()
 }
 
-static RECORDS: OnceLock<Mutex<HashMap<String, Vec<(u64, usize)>>>> = OnceLock::new();
+/// (seq, buffer address) of every frame, by sink tag.
+type Records = HashMap<String, Vec<(u64, usize)>>;
+
+static RECORDS: OnceLock<Mutex<Records>> = OnceLock::new();
 
 /// Records the sequence number and buffer address of every frame.
 pub struct Record;
@@ -161,12 +186,17 @@ impl NodeKind for Record {
     type Params = RecordParams;
     const NAME: &'static str = "record";
     const DESCRIPTION: &'static str = "records frames";
-    const INPUTS: &'static [InputPortSpec] =
-        &[InputPortSpec { name: "video", accepts: &[MediaType::RawVideo], required: true }];
+    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec {
+        name: "video",
+        accepts: &[MediaType::RawVideo],
+        required: true,
+    }];
     const OUTPUTS: &'static [ooblex_runtime::OutputPortSpec] = &[];
 
     fn build(params: &RecordParams) -> Result<Box<dyn Node>, NodeError> {
-        Ok(sink_node(Recorder { tag: params.tag.clone() }))
+        Ok(sink_node(Recorder {
+            tag: params.tag.clone(),
+        }))
     }
 }
 

@@ -1,0 +1,141 @@
+//! `jpeg_encode`: raw video to JPEG pictures.
+
+use ooblex_runtime::{
+    Buffer, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, PixelFormat,
+    Transform, VIDEO_IN, transform_node,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::media::jpeg;
+use crate::media::raw::{ALL_RAW, RawView};
+
+/// Default JPEG quality.
+pub const DEFAULT_QUALITY: u8 = 80;
+
+/// The `jpeg` output of JPEG encoders.
+pub(crate) const JPEG_OUT: OutputPortSpec = OutputPortSpec {
+    name: "jpeg",
+    media: MediaType::Jpeg,
+};
+
+/// Params of `jpeg_encode`. Changing them restarts the node.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct JpegEncodeParams {
+    /// JPEG quality, 1 (smallest) to 100 (best). Below 90 chroma is subsampled 4:2:0.
+    #[schemars(range(min = 1, max = 100))]
+    pub quality: u8,
+}
+
+impl Default for JpegEncodeParams {
+    fn default() -> Self {
+        JpegEncodeParams {
+            quality: DEFAULT_QUALITY,
+        }
+    }
+}
+
+/// The `jpeg_encode` node kind.
+pub struct JpegEncode;
+
+impl NodeKind for JpegEncode {
+    type Params = JpegEncodeParams;
+    const NAME: &'static str = "jpeg_encode";
+    const DESCRIPTION: &'static str = "encodes raw video into JPEG pictures";
+    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const OUTPUTS: &'static [OutputPortSpec] = &[JPEG_OUT];
+
+    fn build(params: &JpegEncodeParams) -> Result<Box<dyn Node>, NodeError> {
+        Ok(transform_node(JpegEncodeNode {
+            encoder: FrameEncoder::new(Self::NAME, params.quality),
+        }))
+    }
+}
+
+struct JpegEncodeNode {
+    encoder: FrameEncoder,
+}
+
+impl Transform for JpegEncodeNode {
+    fn process(&mut self, frame: Frame, _ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
+        let data = self.encoder.encode(&frame)?;
+        Ok(Some(frame.with_picture(
+            data,
+            PixelFormat::Encoded,
+            frame.width,
+            frame.height,
+        )))
+    }
+}
+
+/// Encodes raw frames into JPEG buffers for node kind `node`.
+pub(crate) struct FrameEncoder {
+    node: &'static str,
+    quality: u8,
+    /// The size of the last picture, to allocate the next one in one go.
+    last_len: usize,
+}
+
+impl FrameEncoder {
+    /// An encoder at `quality` (1..=100).
+    pub fn new(node: &'static str, quality: u8) -> FrameEncoder {
+        FrameEncoder {
+            node,
+            quality,
+            last_len: 0,
+        }
+    }
+
+    /// The JPEG file of a raw `frame`.
+    ///
+    /// The output varies in size, so it is a fresh vector handed to
+    /// [`Buffer::from_vec`]: the pool only recycles buffers of equal sizes.
+    pub fn encode(&mut self, frame: &Frame) -> Result<Buffer, NodeError> {
+        let view = RawView::of(frame, self.node, ALL_RAW)?;
+        let mut out = Vec::with_capacity(self.last_len + self.last_len / 4 + 1024);
+        jpeg::encode(&view, self.quality, &mut out)
+            .map_err(|err| NodeError::frame(format!("`{}`: {err}", self.node)))?;
+        self.last_len = out.len();
+        Ok(Buffer::from_vec(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ooblex_runtime::testing::frame_from_fn;
+    use serde_json::json;
+
+    use super::*;
+    use crate::test_util::{kind, run_transform};
+
+    #[test]
+    fn output_decodes_to_the_input_size() {
+        for format in PixelFormat::RAW {
+            let input = frame_from_fn(format, 50, 30, 9, |x, y, c| (x * 4 + y * 2 + c * 60) as u8);
+            let out = run_transform("jpeg_encode", json!({ "quality": 70 }), vec![input]);
+            let frame = &out[0];
+            assert_eq!(
+                (frame.format, frame.width, frame.height, frame.seq),
+                (PixelFormat::Encoded, 50, 30, 9)
+            );
+            assert!(frame.planes.is_empty());
+            let decoded = image::load_from_memory_with_format(frame.buffer.as_slice(), image::ImageFormat::Jpeg)
+                .expect("the output is a JPEG file");
+            assert_eq!((decoded.width(), decoded.height()), (50, 30), "{format}");
+        }
+    }
+
+    #[test]
+    fn quality_is_range_checked() {
+        assert!(kind("jpeg_encode").prepare(json!({ "quality": 0 })).is_err());
+        assert!(kind("jpeg_encode").prepare(json!({ "quality": 101 })).is_err());
+        assert!(kind("jpeg_encode").prepare(json!({ "quality": 100 })).is_ok());
+    }
+
+    #[test]
+    fn the_output_port_is_jpeg() {
+        let info = kind("jpeg_encode");
+        assert_eq!((info.outputs[0].name, info.outputs[0].media), ("jpeg", MediaType::Jpeg));
+    }
+}

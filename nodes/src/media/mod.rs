@@ -1,0 +1,9 @@
+//! Media helpers shared by the node kinds: checked views of raw frames, pixel
+//! format conversion, JPEG encoding, Y4M headers and a bitmap text renderer.
+
+pub(crate) mod canvas;
+pub(crate) mod jpeg;
+pub(crate) mod pixels;
+pub(crate) mod raw;
+pub(crate) mod text;
+pub(crate) mod y4m;

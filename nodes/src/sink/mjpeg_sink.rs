@@ -1,0 +1,181 @@
+//! `mjpeg_sink`: publishes JPEG pictures as named streams, which the control
+//! plane serves as MJPEG (`/streams/<name>.mjpg`) and snapshots (`/streams/<name>.jpg`).
+
+use std::collections::HashMap;
+
+use ooblex_runtime::{
+    Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, Picture,
+    PixelFormat, Sink, StreamId, StreamPublisher, sink_node,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::jpeg_encode::FrameEncoder;
+
+/// Default JPEG quality for raw frames.
+pub const DEFAULT_QUALITY: u8 = 80;
+
+/// Params of `mjpeg_sink`. Changing them restarts the node; viewers stay
+/// connected to a stream whose name did not change.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MjpegSinkParams {
+    /// Stream name, served at `/streams/<name>.mjpg`; defaults to the node id.
+    /// Frames of a named stream (an RTMP key, a WHIP publisher) go to `<name>/<stream>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JPEG quality for raw frames, 1 to 100; JPEG frames are published as they are.
+    #[schemars(range(min = 1, max = 100))]
+    pub quality: u8,
+}
+
+impl Default for MjpegSinkParams {
+    fn default() -> Self {
+        MjpegSinkParams {
+            name: None,
+            quality: DEFAULT_QUALITY,
+        }
+    }
+}
+
+/// The `mjpeg_sink` node kind.
+pub struct MjpegSink;
+
+impl NodeKind for MjpegSink {
+    type Params = MjpegSinkParams;
+    const NAME: &'static str = "mjpeg_sink";
+    const DESCRIPTION: &'static str = "serves video to browsers as an MJPEG stream and JPEG snapshots";
+    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec {
+        name: "video",
+        accepts: &[MediaType::RawVideo, MediaType::Jpeg],
+        required: true,
+    }];
+    const OUTPUTS: &'static [OutputPortSpec] = &[];
+
+    fn check(params: &MjpegSinkParams) -> Vec<ParamIssue> {
+        match &params.name {
+            Some(name) if !is_valid_name(name) => vec![
+                ParamIssue::new("name", format!("`{name}` is not a valid stream name"))
+                    .with_hint("use letters, digits, `-`, `_`, `.` and `/`, not starting or ending with `/`"),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    fn build(params: &MjpegSinkParams) -> Result<Box<dyn Node>, NodeError> {
+        Ok(sink_node(MjpegSinkNode {
+            name: params.name.clone(),
+            encoder: FrameEncoder::new(Self::NAME, params.quality),
+            publishers: HashMap::new(),
+        }))
+    }
+}
+
+/// Whether `name` can go in a URL path as it is.
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('/')
+        && !name.ends_with('/')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+}
+
+struct MjpegSinkNode {
+    /// The configured name; the node id when absent.
+    name: Option<String>,
+    encoder: FrameEncoder,
+    /// One publisher per stream seen, looked up once.
+    publishers: HashMap<StreamId, StreamPublisher>,
+}
+
+impl Sink for MjpegSinkNode {
+    /// Announces the default stream at once, so viewers can connect before the first picture.
+    fn start(&mut self, ctx: &NodeContext) -> Result<(), NodeError> {
+        let name = self.name.as_deref().unwrap_or(&ctx.id);
+        self.publishers.insert(StreamId::default(), ctx.streams.publisher(name));
+        Ok(())
+    }
+
+    fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
+        let data = if frame.format == PixelFormat::Encoded {
+            if !frame.buffer.as_slice().starts_with(&[0xFF, 0xD8]) {
+                return Err(NodeError::frame(
+                    "`mjpeg_sink` got an encoded frame that is not a JPEG picture",
+                ));
+            }
+            frame.buffer.clone()
+        } else {
+            self.encoder.encode(&frame)?
+        };
+        let publisher = self.publishers.entry(frame.stream.clone()).or_insert_with(|| {
+            let base = self.name.as_deref().unwrap_or(&ctx.id);
+            let name = if frame.stream.is_default() {
+                base.to_string()
+            } else {
+                format!("{base}/{}", frame.stream)
+            };
+            ctx.streams.publisher(&name)
+        });
+        publisher.publish(Picture {
+            data,
+            seq: frame.seq,
+            width: frame.width,
+            height: frame.height,
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ooblex_runtime::testing::{Harness, frame_from_fn};
+    use serde_json::json;
+
+    use super::*;
+    use crate::test_util::{kind, run_transform};
+
+    #[test]
+    fn publishes_raw_frames_as_jpeg_under_the_node_id() {
+        let frames = (0..3)
+            .map(|seq| frame_from_fn(PixelFormat::I420, 32, 16, seq, |x, _, _| x as u8))
+            .collect();
+        let harness = Harness::new(&kind("mjpeg_sink"), json!({})).input("video", frames);
+        let streams = harness.streams.clone();
+        harness.run().result.expect("the sink ends cleanly");
+        let viewer = streams.subscribe("under_test").expect("the stream exists");
+        let picture = viewer.borrow().clone().expect("a picture was published");
+        assert_eq!((picture.seq, picture.width, picture.height), (2, 32, 16));
+        let decoded = image::load_from_memory_with_format(picture.data.as_slice(), image::ImageFormat::Jpeg)
+            .expect("the picture is a JPEG file");
+        assert_eq!((decoded.width(), decoded.height()), (32, 16));
+    }
+
+    #[test]
+    fn jpeg_frames_are_published_as_they_are_and_streams_get_their_own_name() {
+        let raw = frame_from_fn(PixelFormat::Rgb24, 8, 8, 4, |_, _, _| 50);
+        let mut jpeg = run_transform("jpeg_encode", json!({}), vec![raw]).remove(0);
+        jpeg.stream = StreamId::new("cam2");
+        let harness =
+            Harness::new(&kind("mjpeg_sink"), json!({ "name": "preview" })).input("video", vec![jpeg.clone()]);
+        let streams = harness.streams.clone();
+        harness.run().result.expect("the sink ends cleanly");
+        assert_eq!(
+            streams.names(),
+            ["preview", "preview/cam2"],
+            "the default stream is announced at start"
+        );
+        let picture = streams
+            .subscribe("preview/cam2")
+            .and_then(|v| v.borrow().clone())
+            .expect("a picture");
+        assert!(picture.data.shares_memory_with(&jpeg.buffer), "no re-encoding, no copy");
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(kind("mjpeg_sink").prepare(json!({ "name": "a b" })).is_err());
+        assert!(kind("mjpeg_sink").prepare(json!({ "name": "cams/front" })).is_ok());
+        assert!(kind("mjpeg_sink").prepare(json!({ "quality": 0 })).is_err());
+    }
+}

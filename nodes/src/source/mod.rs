@@ -1,0 +1,6 @@
+//! Sources: node kinds that produce frames.
+
+pub(crate) mod image_source;
+mod pacer;
+pub(crate) mod test_pattern;
+pub(crate) mod y4m_source;
