@@ -6,17 +6,20 @@
 #
 # GStreamer: fakesrc sends N fixed 6220800-byte buffers (filltype=nothing)
 # through 10 `queue ! identity` hops and through none; per hop = the difference
-# in wall time / (10 N). Tee to 8 `queue ! fakesink` for fan-out.
+# in median wall time of five runs / (10 N). Tee to 8 `queue ! fakesink` for fan-out.
 # Ooblex: the criterion bench `hops` (runtime/benches/hops.rs), the same shapes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${N:-100000}
+N=${N:-50000}
 
 command -v gst-launch-1.0 >/dev/null || { echo "install gstreamer1.0-tools first" >&2; exit 1; }
 
+# Median wall time of five runs.
 wall() {
-    python3 -c 'import subprocess, sys, time
-t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(time.perf_counter() - t)' \
+    python3 -c 'import statistics, subprocess, sys, time
+def once():
+    t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); return time.perf_counter() - t
+print(statistics.median(once() for _ in range(5)))' \
         gst-launch-1.0 -q "$@"
 }
 src="fakesrc num-buffers=$N sizetype=fixed sizemax=6220800 filltype=nothing"
