@@ -39,7 +39,7 @@ pub use metrics::{Histogram, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeSta
 pub use node::context::{InputPort, NodeContext, OutputPort};
 pub use node::error::NodeError;
 pub use node::kind::{KindInfo, Node, NodeFactory, NodeKind};
-pub use node::params::{ParamIssue, did_you_mean};
+pub use node::params::{ParamIssue, ParamType, did_you_mean};
 pub use node::port::{InputPortSpec, MediaType, OutputPortSpec, VIDEO_IN, VIDEO_OUT};
 pub use node::registry::Registry;
 pub use node::shapes::{Sink, Source, Transform, sink_node, source_node, transform_node};

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ooblex_runtime::KindInfo;
+use ooblex_runtime::{KindInfo, ParamType};
 use serde_json::Value;
 
 /// Lists kinds, or describes one.
@@ -84,35 +84,16 @@ fn describe(kind: &KindInfo) -> String {
 
 /// A param's type in words: `integer 1..=240`, `bars | gradient`, `string`.
 fn type_of(prop: &Value) -> String {
-    let choices: Vec<String> = prop
-        .get("enum")
-        .and_then(Value::as_array)
-        .map(|e| e.iter().filter_map(Value::as_str).map(String::from).collect())
-        .or_else(|| {
-            prop.get("oneOf").and_then(Value::as_array).map(|variants| {
-                variants
-                    .iter()
-                    .filter_map(|v| v.get("const").or_else(|| v.get("enum").and_then(|e| e.get(0))))
-                    .filter_map(Value::as_str)
-                    .map(String::from)
-                    .collect()
-            })
-        })
-        .unwrap_or_default();
-    if !choices.is_empty() {
-        return choices.join(" | ");
+    let param = ParamType::of(prop);
+    if !param.choices.is_empty() {
+        return param.choices.join(" | ");
     }
-    let ty = match prop.get("type") {
-        Some(Value::String(t)) => t.clone(),
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|t| *t != "null")
-            .collect::<Vec<_>>()
-            .join(" | "),
-        _ => "value".to_string(),
+    let ty = if param.types.is_empty() {
+        "value".to_string()
+    } else {
+        param.types.join(" | ")
     };
-    match (prop.get("minimum"), prop.get("maximum")) {
+    match (param.minimum, param.maximum) {
         (Some(min), Some(max)) => format!("{ty} {min}..={max}"),
         (Some(min), None) => format!("{ty} >= {min}"),
         (None, Some(max)) => format!("{ty} <= {max}"),

@@ -128,42 +128,77 @@ fn property<'a>(schema: &'a Schema, field: &str) -> Option<&'a Value> {
     schema.get("properties")?.get(field)
 }
 
-/// The type and range of `field` in words, from the schema.
-fn describe(schema: &Schema, field: &str) -> Option<String> {
-    let prop = property(schema, field)?;
-    let ty = match prop.get("type") {
-        Some(Value::String(t)) => t.clone(),
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|t| *t != "null")
-            .collect::<Vec<_>>()
-            .join(" or "),
-        _ => {
-            if let Some(values) = prop.get("enum").and_then(Value::as_array) {
-                let names: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-                return Some(format!("one of {}", names.join(", ")));
-            }
-            return prop
-                .get("description")
-                .and_then(Value::as_str)
-                .map(|d| d.trim_end_matches('.').to_lowercase());
+/// What a param's JSON Schema says of its values: types, choices, range.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParamType {
+    /// JSON types other than `null` (`integer`, `string`, ...).
+    pub types: Vec<String>,
+    /// The allowed values of an enumeration (from `enum` or `oneOf` constants).
+    pub choices: Vec<String>,
+    /// Inclusive lower bound.
+    pub minimum: Option<Value>,
+    /// Inclusive upper bound.
+    pub maximum: Option<Value>,
+}
+
+impl ParamType {
+    /// Reads a property's schema.
+    pub fn of(prop: &Value) -> ParamType {
+        let strings = |values: &[Value]| {
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        let choices = match (prop.get("enum"), prop.get("oneOf")) {
+            (Some(Value::Array(values)), _) => strings(values),
+            (_, Some(Value::Array(variants))) => variants
+                .iter()
+                .filter_map(|v| v.get("const").or_else(|| v.get("enum").and_then(|e| e.get(0))))
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let types = match prop.get("type") {
+            Some(Value::String(t)) => vec![t.clone()],
+            Some(Value::Array(types)) => strings(types).into_iter().filter(|t| t != "null").collect(),
+            _ => Vec::new(),
+        };
+        ParamType {
+            types,
+            choices,
+            minimum: prop.get("minimum").cloned(),
+            maximum: prop.get("maximum").cloned(),
         }
-    };
-    let range = match (prop.get("minimum"), prop.get("maximum")) {
+    }
+}
+
+/// The type and range of `field` in words, from the schema
+/// (`an integer from 16 to 8192`, `one of "bars", "gradient"`).
+fn describe(schema: &Schema, field: &str) -> Option<String> {
+    let param = ParamType::of(property(schema, field)?);
+    if !param.choices.is_empty() {
+        let quoted: Vec<String> = param.choices.iter().map(|c| format!("\"{c}\"")).collect();
+        return Some(format!("one of {}", quoted.join(", ")));
+    }
+    let ty = param.types.join(" or ");
+    if ty.is_empty() {
+        return None;
+    }
+    let range = match (&param.minimum, &param.maximum) {
         (Some(min), Some(max)) => format!(" from {min} to {max}"),
         (Some(min), None) => format!(" of at least {min}"),
         (None, Some(max)) => format!(" of at most {max}"),
         (None, None) => String::new(),
     };
-    Some(format!(
-        "a{} {ty}{range}",
-        if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "n"
-        } else {
-            ""
-        }
-    ))
+    let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    Some(format!("{article} {ty}{range}"))
 }
 
 fn out_of_range(schema: &Schema, value: &Value) -> Vec<ParamIssue> {
