@@ -26,7 +26,11 @@ impl StatusLine {
         let terminal = std::io::stderr().is_terminal();
         let period = if terminal { TERMINAL_PERIOD } else { LOG_PERIOD };
         let task = tokio::spawn(async move {
-            let mut previous: HashMap<String, u64> = HashMap::new();
+            let mut previous: HashMap<String, u64> = metrics
+                .snapshots()
+                .into_iter()
+                .map(|n| (n.node, n.frames_out))
+                .collect();
             let mut last = Instant::now();
             let mut ticker = tokio::time::interval(period);
             ticker.tick().await;

@@ -91,6 +91,18 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
             .unwrap_or(&node.id);
         eprintln!("ooblex: stream `{name}` at http://{address}/streams/{name}.mjpg");
     }
+    if !graph.spec.hosts.is_empty() {
+        tracing::warn!(
+            "the graph names hosts ({}); this version runs every node in this process",
+            graph
+                .spec
+                .hosts
+                .keys()
+                .map(|h| h.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let mut running = RunningGraph::start(graph, &env);
     let status = (!args.no_status).then(|| StatusLine::start(env.metrics.clone(), page));
 

@@ -17,7 +17,7 @@ pub const INDEX_HTML: &str = r#"<!doctype html>
   figcaption a { color: #8cf; }
   table { border-collapse: collapse; margin-top: 1.5rem; font-size: .85rem; }
   th, td { padding: .25rem .7rem; text-align: right; border-bottom: 1px solid #333; }
-  th:first-child, td:first-child, td.kind, td.state { text-align: left; }
+  th:first-child, td:first-child, .kind, .state { text-align: left; }
   .running { color: #7d7; } .failed, .restarting { color: #f77; } .finished, .stopped { color: #aaa; }
 </style>
 </head>
@@ -25,7 +25,7 @@ pub const INDEX_HTML: &str = r#"<!doctype html>
 <h1 id="title">Ooblex</h1>
 <div id="streams"></div>
 <table>
-  <thead><tr><th>node</th><th>kind</th><th>state</th><th>fps</th><th>frames</th><th>drops</th><th>queue</th><th>latency p50 ms</th><th>restarts</th></tr></thead>
+  <thead><tr><th>node</th><th class="kind">kind</th><th class="state">state</th><th>fps</th><th>frames</th><th>drops</th><th>queue</th><th>latency p50 ms</th><th>restarts</th></tr></thead>
   <tbody id="nodes"></tbody>
 </table>
 <script>
