@@ -13,6 +13,7 @@ mod frame;
 mod graph;
 mod metrics;
 mod node;
+mod reload;
 mod streams;
 pub mod testing;
 
@@ -26,6 +27,7 @@ pub use exec::hub::Hub;
 pub use exec::queue::{PushOutcome, Queue, QueuePolicy};
 pub use exec::supervisor::{Exit, RestartRule};
 pub use frame::{Detection, Frame, Metadata, PixelFormat, PlaneLayout, Planes, StreamId};
+pub use graph::diff::GraphDiff;
 pub use graph::document::{Document, Span};
 pub use graph::draw::{DrawFormat, draw};
 pub use graph::error::{Diagnostic, DiagnosticReport, GraphError};
@@ -44,4 +46,5 @@ pub use node::port::{InputPortSpec, MediaType, OutputPortSpec, VIDEO_IN, VIDEO_O
 pub use node::registry::Registry;
 pub use node::shapes::{Sink, Source, Transform, sink_node, source_node, transform_node};
 pub use node::shutdown::Shutdown;
+pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};

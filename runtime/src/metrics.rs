@@ -246,6 +246,8 @@ type HistogramOf = for<'a> fn(&'a NodeMetrics) -> &'a Histogram;
 #[derive(Default, Clone)]
 pub struct MetricsRegistry {
     nodes: Arc<RwLock<BTreeMap<String, Arc<NodeMetrics>>>>,
+    /// Graph reloads: `[applied, rejected]`.
+    reloads: Arc<[AtomicU64; 2]>,
 }
 
 impl MetricsRegistry {
@@ -268,6 +270,11 @@ impl MetricsRegistry {
             .write()
             .expect("metrics lock is never held across a panic")
             .remove(node);
+    }
+
+    /// Counts one reload, applied or rejected.
+    pub fn count_reload(&self, applied: bool) {
+        self.reloads[usize::from(!applied)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Snapshots of every node, by id.
@@ -328,6 +335,17 @@ impl MetricsRegistry {
         for m in nodes.values() {
             let up = u8::from(m.state().0 == NodeState::Running);
             let _ = writeln!(out, "ooblex_node_up{{node=\"{}\",kind=\"{}\"}} {up}", m.node, m.kind);
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ooblex_graph_reloads_total New graphs applied or rejected (invalid).\n# TYPE ooblex_graph_reloads_total counter"
+        );
+        for (i, result) in ["applied", "rejected"].iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "ooblex_graph_reloads_total{{result=\"{result}\"}} {}",
+                self.reloads[i].load(Ordering::Relaxed)
+            );
         }
         let histograms: [(&str, &str, HistogramOf); 2] = [
             (

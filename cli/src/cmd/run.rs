@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use ooblex_runtime::{ControlState, RunningGraph, RuntimeEnv, ServeError, bind, router};
+use ooblex_runtime::{ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, bind, router, watch_file};
 
 use crate::status_line::StatusLine;
 
@@ -29,6 +29,9 @@ pub struct RunArgs {
     /// Do not print the live status line.
     #[arg(long)]
     no_status: bool,
+    /// Do not apply edits of the graph file while running.
+    #[arg(long)]
+    no_watch: bool,
 }
 
 /// Runs the graph until it ends or the process is told to stop.
@@ -68,11 +71,13 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
     };
     let address = listener.local_addr().context("the bound socket has an address")?;
     let env = RuntimeEnv::default();
-    let control = ControlState::new(env.clone());
-    control.set_graph(Some(graph.spec.clone()));
-    let server = tokio::spawn(async move {
-        if let Err(err) = axum::serve(listener, router(control)).await {
-            tracing::error!("control plane stopped: {err}");
+    let control = ControlState::new(env.clone(), args.token.clone());
+    let server = tokio::spawn({
+        let control = control.clone();
+        async move {
+            if let Err(err) = axum::serve(listener, router(control)).await {
+                tracing::error!("control plane stopped: {err}");
+            }
         }
     });
 
@@ -103,17 +108,29 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
                 .join(", ")
         );
     }
-    let mut running = RunningGraph::start(graph, &env);
+    let running = RunningGraph::start(graph, &env);
+    let (controller, reloader) = GraphController::new(running, ooblex_nodes::registry(), control.clone());
+    let _ = control.reloader.set(reloader.clone());
+    let _watch = if args.no_watch {
+        None
+    } else {
+        let guard = watch_file(&args.graph, reloader).with_context(|| {
+            format!(
+                "cannot watch `{}` for edits (run with --no-watch)",
+                args.graph.display()
+            )
+        })?;
+        tracing::info!("watching {} for edits", args.graph.display());
+        Some(guard)
+    };
     let status = (!args.no_status).then(|| StatusLine::start(env.metrics.clone(), page));
 
-    let stopped_by_signal = tokio::select! {
-        signal = stop_signal() => {
-            eprintln!();
-            tracing::info!("{signal}: stopping (sources stop, queues drain)");
-            true
-        }
-        () = running.wait() => false,
+    let stop = async {
+        let signal = stop_signal().await;
+        eprintln!();
+        tracing::info!("{signal}: stopping (sources stop, queues drain)");
     };
+    let (running, stopped_by_signal) = controller.run(stop).await;
     if let Some(status) = status {
         status.stop().await;
     }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -12,6 +12,7 @@ use crate::control::error::ApiError;
 use crate::control::mjpeg::{snapshot_response, stream_response};
 use crate::control::page::INDEX_HTML;
 use crate::control::state::ControlState;
+use crate::reload::{ReloadError, Reloaded};
 
 /// The HTTP app: `/`, `/health`, `/metrics`, `/api/graph`, `/api/streams` and
 /// `/streams/<name>.mjpg|.jpg`. Tests drive it without a socket.
@@ -20,7 +21,7 @@ pub fn router(state: ControlState) -> Router {
         .route("/", get(|| async { Html(INDEX_HTML) }))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-        .route("/api/graph", get(graph))
+        .route("/api/graph", get(graph).post(post_graph))
         .route("/api/streams", get(streams))
         .route("/streams/{*file}", get(stream_file))
         .fallback(|uri: axum::http::Uri| async move { ApiError::NotFound(uri.path().to_string()) })
@@ -54,6 +55,37 @@ async fn graph(State(state): State<ControlState>) -> Json<serde_json::Value> {
         "spec": spec,
         "nodes": state.env.metrics.snapshots(),
     }))
+}
+
+/// Applies a new graph (YAML in the body) through the same path as a file edit.
+async fn post_graph(
+    State(state): State<ControlState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<Reloaded>, ApiError> {
+    authorize(&state, &headers)?;
+    let reloader = state.reloader.get().ok_or(ApiError::NotRunning)?;
+    match reloader.apply("<POST /api/graph>", body).await {
+        Ok(reloaded) => Ok(Json(reloaded)),
+        Err(ReloadError::Invalid(errors)) => Err(ApiError::InvalidGraph(
+            errors.diagnostics.iter().map(|d| d.to_report(&errors.origin)).collect(),
+        )),
+        Err(ReloadError::Stopped) => Err(ApiError::NotRunning),
+    }
+}
+
+/// Checks the bearer token of a request that changes state, when one is configured.
+fn authorize(state: &ControlState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = &state.token else { return Ok(()) };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given == Some(token.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
 }
 
 async fn streams(State(state): State<ControlState>) -> Json<serde_json::Value> {

@@ -1,8 +1,10 @@
-//! Starts a validated graph: one hub per output port, one queue per input
-//! port, one supervised task per node; and stops it, draining queues.
+//! Starts a validated graph — one hub per output port, one queue per input
+//! port, one supervised task per node — applies a new graph to it while it
+//! runs, touching only what changed, and stops it, draining queues.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -11,11 +13,15 @@ use crate::buffer::FrameAllocator;
 use crate::exec::hub::Hub;
 use crate::exec::queue::Queue;
 use crate::exec::supervisor::{DEFAULT_MAX_RESTARTS, Exit, RestartRule, supervise};
-use crate::graph::validate::{ResolvedNode, ValidatedGraph};
+use crate::graph::diff::GraphDiff;
+use crate::graph::validate::{ResolvedInput, ResolvedNode, ValidatedGraph};
 use crate::metrics::{MetricsRegistry, NodeMetrics};
 use crate::node::context::NodeContext;
 use crate::node::shutdown::Shutdown;
 use crate::streams::StreamRegistry;
+
+/// How long a node stopped by a reload gets to end before it is aborted.
+const NODE_STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// What all nodes of a process share.
 #[derive(Clone, Default)]
@@ -28,10 +34,16 @@ pub struct RuntimeEnv {
     pub streams: StreamRegistry,
 }
 
+/// An output port: `(node id, port name)`.
+type PortKey = (String, String);
+
 struct RunningNode {
-    inputs: Vec<Arc<Queue>>,
+    inputs: Vec<(ResolvedInput, Arc<Queue>)>,
     shutdown: Shutdown,
     is_source: bool,
+    /// Cleared when the node is replaced by a reload: its output hubs then stay
+    /// open for the new instance instead of ending downstream streams.
+    finish_outputs: Arc<AtomicBool>,
     /// The supervisor; `None` once its exit was collected.
     task: Option<JoinHandle<Exit>>,
 }
@@ -39,6 +51,7 @@ struct RunningNode {
 /// A graph whose nodes are running.
 pub struct RunningGraph {
     graph: ValidatedGraph,
+    hubs: BTreeMap<PortKey, Arc<Hub>>,
     nodes: BTreeMap<String, RunningNode>,
     env: RuntimeEnv,
 }
@@ -46,27 +59,18 @@ pub struct RunningGraph {
 impl RunningGraph {
     /// Starts every node of `graph`. Must be called within a tokio runtime.
     pub fn start(graph: ValidatedGraph, env: &RuntimeEnv) -> RunningGraph {
-        let hubs: BTreeMap<(String, String), Arc<Hub>> = graph
-            .nodes
-            .iter()
-            .flat_map(|n| {
-                n.kind
-                    .outputs
-                    .iter()
-                    .map(move |p| ((n.id.clone(), p.name.to_string()), Arc::new(Hub::new())))
-            })
-            .collect();
-        let mut nodes = BTreeMap::new();
+        let mut running = RunningGraph {
+            graph: graph.clone(),
+            hubs: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+            env: env.clone(),
+        };
+        running.create_hubs();
         for node in &graph.nodes {
-            let running = start_node(node, &hubs, env);
-            nodes.insert(node.id.clone(), running);
+            running.start_node(node);
         }
         tracing::info!(graph = %graph.name, nodes = graph.nodes.len(), "graph started");
-        RunningGraph {
-            graph,
-            nodes,
-            env: env.clone(),
-        }
+        running
     }
 
     /// The graph being run.
@@ -92,6 +96,28 @@ impl RunningGraph {
         }
     }
 
+    /// Replaces the running graph by `new`: removed nodes stop, changed nodes
+    /// restart with their new settings, added nodes start, and queues are
+    /// rewired. Unchanged nodes are never touched: their queues stay attached
+    /// and their frames keep flowing.
+    pub async fn apply(&mut self, new: ValidatedGraph) -> GraphDiff {
+        let diff = GraphDiff::between(&self.graph, &new);
+        for id in &diff.removed {
+            self.stop_node(id, true).await;
+        }
+        for id in &diff.changed {
+            self.stop_node(id, false).await;
+        }
+        self.graph = new;
+        self.create_hubs();
+        let restart: BTreeSet<&String> = diff.added.iter().chain(&diff.changed).collect();
+        let graph = self.graph.clone();
+        for node in graph.nodes.iter().filter(|n| restart.contains(&n.id)) {
+            self.start_node(node);
+        }
+        diff
+    }
+
     /// Stops the graph: sources stop, queues drain, sinks finish their files.
     /// Nodes still running after `grace` are stopped and then aborted.
     pub async fn stop(mut self, grace: Duration) {
@@ -106,7 +132,7 @@ impl RunningGraph {
             );
             for node in self.nodes.values() {
                 node.shutdown.trigger();
-                node.inputs.iter().for_each(|q| q.close());
+                node.inputs.iter().for_each(|(_, q)| q.close());
             }
             if tokio::time::timeout(Duration::from_secs(1), self.wait()).await.is_err() {
                 for task in self.nodes.values().filter_map(|n| n.task.as_ref()) {
@@ -119,73 +145,135 @@ impl RunningGraph {
         }
         tracing::info!(graph = %self.graph.name, "graph stopped");
     }
-}
 
-fn start_node(node: &ResolvedNode, hubs: &BTreeMap<(String, String), Arc<Hub>>, env: &RuntimeEnv) -> RunningNode {
-    let metrics = Arc::new(NodeMetrics::new(&node.id, node.kind.name));
-    env.metrics.insert(metrics.clone());
-    let inputs: Vec<(String, Arc<Queue>)> = node
-        .inputs
-        .iter()
-        .map(|input| {
-            let queue = Arc::new(Queue::new(input.capacity, input.policy));
-            hubs[&(input.from.clone(), input.from_port.clone())].attach(queue.clone());
-            (input.port.clone(), queue)
-        })
-        .collect();
-    metrics.set_inputs(inputs.clone());
-    let outputs: Vec<(String, Arc<Hub>)> = node
-        .kind
-        .outputs
-        .iter()
-        .map(|p| (p.name.to_string(), hubs[&(node.id.clone(), p.name.to_string())].clone()))
-        .collect();
-    let shutdown = Shutdown::new();
-    let rule = RestartRule {
-        policy: node.spec.restart,
-        max_restarts: node.spec.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
-    };
-    let make_context = {
-        let (id, inputs, outputs, shutdown, metrics, env) = (
-            node.id.clone(),
-            inputs.clone(),
-            outputs.clone(),
-            shutdown.clone(),
-            metrics.clone(),
-            env.clone(),
-        );
-        move || {
-            NodeContext::new(
-                &id,
-                inputs.clone(),
-                outputs.clone(),
-                env.alloc.clone(),
-                shutdown.clone(),
-                metrics.clone(),
-                env.streams.clone(),
-            )
-        }
-    };
-    let queues: Vec<Arc<Queue>> = inputs.iter().map(|(_, q)| q.clone()).collect();
-    let task = tokio::spawn({
-        let (id, factory, shutdown, queues) = (node.id.clone(), node.factory.clone(), shutdown.clone(), queues.clone());
-        async move {
-            let exit = supervise(id, factory, rule, shutdown, metrics, make_context).await;
-            // Whatever the reason, downstream sees the end of this node's
-            // streams, and upstream stops queueing frames nobody will read.
-            for (_, hub) in &outputs {
+    /// Makes sure every output port of the graph has a hub, keeping existing
+    /// ones (their queues stay attached), and ends hubs of ports that are gone.
+    fn create_hubs(&mut self) {
+        let wanted: BTreeSet<PortKey> = self
+            .graph
+            .nodes
+            .iter()
+            .flat_map(|n| n.kind.outputs.iter().map(|p| (n.id.clone(), p.name.to_string())))
+            .collect();
+        self.hubs.retain(|key, hub| {
+            let keep = wanted.contains(key);
+            if !keep {
                 hub.finish();
             }
-            for queue in &queues {
-                queue.close();
-            }
-            exit
+            keep
+        });
+        for key in wanted {
+            self.hubs.entry(key).or_insert_with(|| Arc::new(Hub::new()));
         }
-    });
-    RunningNode {
-        inputs: queues,
-        shutdown,
-        is_source: node.inputs.is_empty(),
-        task: Some(task),
+    }
+
+    /// Stops one node for a reload and detaches its input queues.
+    async fn stop_node(&mut self, id: &str, finish_outputs: bool) {
+        let Some(mut node) = self.nodes.remove(id) else { return };
+        node.finish_outputs.store(finish_outputs, Ordering::SeqCst);
+        node.shutdown.trigger();
+        for (input, queue) in &node.inputs {
+            if let Some(hub) = self.hubs.get(&(input.from.clone(), input.from_port.clone())) {
+                hub.detach(queue);
+            }
+            queue.close();
+        }
+        if let Some(task) = node.task.take()
+            && tokio::time::timeout(NODE_STOP_GRACE, task).await.is_err()
+        {
+            tracing::warn!(node = %id, "did not stop within {} ms; aborted", NODE_STOP_GRACE.as_millis());
+        }
+        self.env.metrics.remove(id);
+    }
+
+    fn start_node(&mut self, node: &ResolvedNode) {
+        let env = &self.env;
+        let metrics = Arc::new(NodeMetrics::new(&node.id, node.kind.name));
+        env.metrics.insert(metrics.clone());
+        let inputs: Vec<(ResolvedInput, Arc<Queue>)> = node
+            .inputs
+            .iter()
+            .map(|input| {
+                let queue = Arc::new(Queue::new(input.capacity, input.policy));
+                self.hubs[&(input.from.clone(), input.from_port.clone())].attach(queue.clone());
+                (input.clone(), queue)
+            })
+            .collect();
+        let named_inputs: Vec<(String, Arc<Queue>)> = inputs
+            .iter()
+            .map(|(input, queue)| (input.port.clone(), queue.clone()))
+            .collect();
+        metrics.set_inputs(named_inputs.clone());
+        let outputs: Vec<(String, Arc<Hub>)> = node
+            .kind
+            .outputs
+            .iter()
+            .map(|p| {
+                (
+                    p.name.to_string(),
+                    self.hubs[&(node.id.clone(), p.name.to_string())].clone(),
+                )
+            })
+            .collect();
+        let shutdown = Shutdown::new();
+        let rule = RestartRule {
+            policy: node.spec.restart,
+            max_restarts: node.spec.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+        };
+        let make_context = {
+            let (id, named_inputs, outputs, shutdown, metrics, env) = (
+                node.id.clone(),
+                named_inputs.clone(),
+                outputs.clone(),
+                shutdown.clone(),
+                metrics.clone(),
+                env.clone(),
+            );
+            move || {
+                NodeContext::new(
+                    &id,
+                    named_inputs.clone(),
+                    outputs.clone(),
+                    env.alloc.clone(),
+                    shutdown.clone(),
+                    metrics.clone(),
+                    env.streams.clone(),
+                )
+            }
+        };
+        let finish_outputs = Arc::new(AtomicBool::new(true));
+        let task = tokio::spawn({
+            let (id, factory, shutdown, finish_outputs) = (
+                node.id.clone(),
+                node.factory.clone(),
+                shutdown.clone(),
+                finish_outputs.clone(),
+            );
+            let queues: Vec<Arc<Queue>> = named_inputs.iter().map(|(_, q)| q.clone()).collect();
+            async move {
+                let exit = supervise(id, factory, rule, shutdown, metrics, make_context).await;
+                // Downstream sees the end of this node's streams (unless a reload
+                // replaces the node), and upstream stops queueing frames nobody reads.
+                if finish_outputs.load(Ordering::SeqCst) {
+                    for (_, hub) in &outputs {
+                        hub.finish();
+                    }
+                }
+                for queue in &queues {
+                    queue.close();
+                }
+                exit
+            }
+        });
+        self.nodes.insert(
+            node.id.clone(),
+            RunningNode {
+                inputs,
+                shutdown,
+                is_source: node.inputs.is_empty(),
+                finish_outputs,
+                task: Some(task),
+            },
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Graph files: the spec as written, loading with places, validation and diagnostics.
 
+pub(crate) mod diff;
 pub(crate) mod document;
 pub(crate) mod draw;
 pub(crate) mod error;
