@@ -206,6 +206,29 @@ fn unsupported_version() {
 }
 
 #[test]
+fn queue_length_and_restart_limit_are_bounded() {
+    let errors = errors("invalid-queue-and-restarts.yaml");
+    let lines: Vec<u32> = errors
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.span.map(|s| s.line))
+        .collect();
+    assert_eq!(lines, vec![7, 8], "{}", errors.render(false));
+    assert!(
+        errors.diagnostics[0]
+            .error
+            .to_string()
+            .contains("`queue` must be from 1 to 1000")
+    );
+    assert!(
+        errors.diagnostics[1]
+            .error
+            .to_string()
+            .contains("`max_restarts` must be at least 1")
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let errors = errors("invalid-many-problems.yaml");
     let lines: Vec<u32> = errors

@@ -1,6 +1,8 @@
 //! Param types shared by several node kinds.
 
-use ooblex_runtime::PixelFormat;
+use std::path::Path;
+
+use ooblex_runtime::{ParamIssue, PixelFormat};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -30,4 +32,31 @@ impl From<RawFormat> for PixelFormat {
             RawFormat::Gray8 => PixelFormat::Gray8,
         }
     }
+}
+
+/// A `path` issue when `path` is not an existing file.
+pub(crate) fn check_file(path: &str, what: &str) -> Vec<ParamIssue> {
+    if Path::new(path).is_file() {
+        return Vec::new();
+    }
+    let cwd = std::env::current_dir().map_or_else(|_| "?".to_string(), |d| d.display().to_string());
+    vec![
+        ParamIssue::new("path", format!("`{path}` does not exist or is not a file"))
+            .with_hint(format!("give the path of {what}; relative paths start at {cwd}")),
+    ]
+}
+
+/// Checks that the file at `path` (a sink's output) can be created: its folder exists.
+pub(crate) fn check_output_dir(path: &str) -> Vec<ParamIssue> {
+    let dir = match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => return Vec::new(),
+    };
+    if dir.is_dir() {
+        return Vec::new();
+    }
+    vec![
+        ParamIssue::new("path", format!("the folder `{}` does not exist", dir.display()))
+            .with_hint("create it first, or write the file somewhere that exists"),
+    ]
 }

@@ -8,6 +8,7 @@
 
 mod buffer;
 mod control;
+mod events;
 mod exec;
 mod frame;
 mod graph;
@@ -22,6 +23,7 @@ pub use control::error::ApiError;
 pub use control::router::router;
 pub use control::serve::{ServeError, bind};
 pub use control::state::ControlState;
+pub use events::{Event, EventBus};
 pub use exec::executor::{RunningGraph, RuntimeEnv};
 pub use exec::hub::Hub;
 pub use exec::queue::{PushOutcome, Queue, QueuePolicy};

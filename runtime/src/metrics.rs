@@ -264,6 +264,15 @@ impl MetricsRegistry {
             .insert(metrics.node.clone(), metrics);
     }
 
+    /// A node's counters.
+    pub fn get(&self, node: &str) -> Option<Arc<NodeMetrics>> {
+        self.nodes
+            .read()
+            .expect("metrics lock is never held across a panic")
+            .get(node)
+            .cloned()
+    }
+
     /// Removes a node's counters.
     pub fn remove(&self, node: &str) {
         self.nodes

@@ -9,6 +9,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::control::state::ControlState;
+use crate::events::Event;
 use crate::exec::executor::RunningGraph;
 use crate::graph::diff::GraphDiff;
 use crate::graph::load::{GraphErrors, load_str};
@@ -127,6 +128,11 @@ impl GraphController {
                 self.control.set_graph(Some(spec));
                 let took = started.elapsed();
                 self.control.env.metrics.count_reload(true);
+                self.control.env.events.publish(Event::GraphReloaded {
+                    origin: request.origin.clone(),
+                    diff: diff.clone(),
+                    took_ms: took.as_secs_f64() * 1e3,
+                });
                 tracing::info!(
                     "graph reloaded from {} in {:.1} ms: {diff}",
                     request.origin,
@@ -137,6 +143,10 @@ impl GraphController {
             Err(err) => {
                 self.control.env.metrics.count_reload(false);
                 if let ReloadError::Invalid(errors) = &err {
+                    self.control.env.events.publish(Event::GraphRejected {
+                        origin: request.origin.clone(),
+                        errors: errors.diagnostics.iter().map(|d| d.to_report(&errors.origin)).collect(),
+                    });
                     tracing::error!(
                         "new graph from {} rejected; the running graph is unchanged:\n{}",
                         request.origin,

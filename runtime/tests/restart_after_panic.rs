@@ -44,3 +44,18 @@ async fn a_panicking_node_restarts_and_the_other_branch_is_untouched() {
     );
     assert!(!after.contains(&5), "the frame that caused the panic is gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_while_building_is_supervised_too() {
+    let (panic_tag, out) = (common::unique("b"), common::unique("built"));
+    let yaml = format!(
+        "version: 1\nname: build\nnodes:\n  src: {{ kind: count, params: {{ frames: 10 }} }}\n  flaky: {{ kind: pass, params: {{ panic_in_build: true, tag: {panic_tag} }}, inputs: {{ video: src }} }}\n  out: {{ kind: record, params: {{ tag: {out} }}, inputs: {{ video: flaky }} }}\n"
+    );
+    let env = RuntimeEnv::default();
+    let mut running = RunningGraph::start(common::graph(&yaml), &env);
+    tokio::time::timeout(Duration::from_secs(10), running.wait()).await.expect("the graph ends");
+    let flaky = env.metrics.get("flaky").expect("flaky has metrics").snapshot();
+    assert_eq!(flaky.restarts, 1);
+    assert_eq!(flaky.state, NodeState::Finished);
+    assert_eq!(common::recorded(&out).len(), 10, "frames flow once the node is built");
+}

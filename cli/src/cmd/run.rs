@@ -45,7 +45,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .thread_name("ooblex-worker")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run_graph(graph, args))
+    let result = runtime.block_on(run_graph(graph, args));
+    // Threads still blocked (a sink writing into a stalled pipe) do not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 fn init_logging() {
@@ -87,15 +90,6 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
         graph.name,
         graph.nodes.len()
     );
-    for node in graph.nodes.iter().filter(|n| n.kind.name == "mjpeg_sink") {
-        let name = node
-            .spec
-            .params
-            .get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or(&node.id);
-        eprintln!("ooblex: stream `{name}` at http://{address}/streams/{name}.mjpg");
-    }
     if !graph.spec.hosts.is_empty() {
         tracing::warn!(
             "the graph names hosts ({}); this version runs every node in this process",
@@ -128,7 +122,12 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
     let stop = async {
         let signal = stop_signal().await;
         eprintln!();
-        tracing::info!("{signal}: stopping (sources stop, queues drain)");
+        tracing::info!("{signal}: stopping (sources stop, queues drain); signal again to exit at once");
+        tokio::spawn(async {
+            let signal = stop_signal().await;
+            eprintln!("ooblex: {signal} again: exiting without draining");
+            std::process::exit(130);
+        });
     };
     let (running, stopped_by_signal) = controller.run(stop).await;
     if let Some(status) = status {

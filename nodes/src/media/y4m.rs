@@ -42,7 +42,9 @@ pub(crate) fn parse_header(line: &[u8]) -> Result<Y4mHeader, String> {
     }
     let (mut width, mut height, mut rate, mut format) = (None, None, DEFAULT_RATE, PixelFormat::I420);
     for token in tokens {
-        let (tag, value) = token.split_at(1);
+        // The tag is one character, which may be any character in a file from outside.
+        let tag_len = token.chars().next().map_or(0, char::len_utf8);
+        let (tag, value) = token.split_at(tag_len);
         match tag {
             "W" => width = Some(dimension("W", value)?),
             "H" => height = Some(dimension("H", value)?),
@@ -149,6 +151,12 @@ pub(crate) fn is_frame_line(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multibyte_tag_is_ignored_not_a_panic() {
+        let header = parse_header(b"YUV4MPEG2 W4 H2 F10:1 \xc3\xa9x Cmono\n").expect("unknown tags are ignored");
+        assert_eq!((header.width, header.height), (4, 2));
+    }
 
     #[test]
     fn parses_what_ffmpeg_writes() {

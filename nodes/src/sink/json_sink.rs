@@ -5,9 +5,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use ooblex_runtime::{
-    Detection, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, Sink, sink_node,
+    Detection, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
+    Sink, sink_node,
 };
 use schemars::JsonSchema;
+
+use crate::params::check_output_dir;
 use serde::{Deserialize, Serialize};
 
 /// Params of `json_sink`. Changing them restarts the node, which starts the file again.
@@ -32,6 +35,13 @@ impl NodeKind for JsonSink {
         required: true,
     }];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
+
+    fn check(params: &JsonSinkParams) -> Vec<ParamIssue> {
+        match params.path.as_deref() {
+            None | Some("-") => Vec::new(),
+            Some(path) => check_output_dir(path),
+        }
+    }
 
     fn build(params: &JsonSinkParams) -> Result<Box<dyn Node>, NodeError> {
         let out: Box<dyn Write + Send> = match params.path.as_deref() {
@@ -151,9 +161,16 @@ mod tests {
 
     #[test]
     fn an_uncreatable_file_fails_at_startup() {
-        let out = Harness::new(&kind("json_sink"), json!({ "path": "/no/such/dir/x.jsonl" }))
+        assert!(
+            kind("json_sink")
+                .prepare(json!({ "path": "/no/such/dir/x.jsonl" }))
+                .is_err()
+        );
+        // A folder where the file should be: the check passes, creating it fails.
+        let path = std::env::temp_dir().display().to_string();
+        let out = Harness::new(&kind("json_sink"), json!({ "path": path }))
             .input("video", Vec::new())
             .run();
-        assert!(matches!(out.result, Err(NodeError::Startup(m)) if m.contains("/no/such/dir/x.jsonl")));
+        assert!(matches!(out.result, Err(NodeError::Startup(m)) if m.contains(&path)));
     }
 }

@@ -10,10 +10,7 @@ use ooblex_runtime::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::jpeg_encode::FrameEncoder;
-
-/// Default JPEG quality for raw frames.
-pub const DEFAULT_QUALITY: u8 = 80;
+use crate::codec::jpeg_encode::{DEFAULT_QUALITY, FrameEncoder};
 
 /// Params of `mjpeg_sink`. Changing them restarts the node; viewers stay
 /// connected to a stream whose name did not change.

@@ -5,10 +5,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, PixelFormat, Sink, VIDEO_IN,
-    sink_node,
+    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat, Sink,
+    VIDEO_IN, sink_node,
 };
 use schemars::JsonSchema;
+
+use crate::params::check_output_dir;
 use serde::{Deserialize, Serialize};
 
 use crate::media::pixels::convert;
@@ -43,6 +45,10 @@ impl NodeKind for Y4mSink {
     const DESCRIPTION: &'static str = "writes raw video to a YUV4MPEG2 (.y4m) file, 4:2:0 or mono";
     const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
+
+    fn check(params: &Y4mSinkParams) -> Vec<ParamIssue> {
+        check_output_dir(&params.path)
+    }
 
     fn build(params: &Y4mSinkParams) -> Result<Box<dyn Node>, NodeError> {
         let file = File::create(&params.path)
@@ -223,14 +229,24 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_folder_is_a_param_issue() {
+        let issues = kind("y4m_sink")
+            .prepare(json!({ "path": "/no/such/dir/out.y4m" }))
+            .err()
+            .expect("rejected");
+        assert_eq!(issues[0].field, ["path"]);
+        assert!(issues[0].message.contains("/no/such/dir"), "{:?}", issues[0]);
+    }
+
+    #[test]
     fn an_unwritable_path_fails_at_startup() {
-        let out = Harness::new(&kind("y4m_sink"), json!({ "path": "/no/such/dir/out.y4m" }))
+        // A folder where the file should be: the check passes, creating it fails.
+        let path = std::env::temp_dir().display().to_string();
+        let out = Harness::new(&kind("y4m_sink"), json!({ "path": path }))
             .input("video", Vec::new())
             .run();
         match out.result {
-            Err(NodeError::Startup(message)) => {
-                assert!(message.contains("/no/such/dir/out.y4m"), "{message}")
-            }
+            Err(NodeError::Startup(message)) => assert!(message.contains(&path), "{message}"),
             other => panic!("expected a startup error, got {other:?}"),
         }
     }

@@ -1,7 +1,5 @@
 //! `image_source`: one PNG or JPEG picture, sent again and again as a live stream.
 
-use std::path::Path;
-
 use ooblex_runtime::{
     Buffer, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat,
     Source, VIDEO_OUT, source_node,
@@ -9,6 +7,7 @@ use ooblex_runtime::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::params::check_file;
 use crate::source::pacer::Pacer;
 
 /// Default frame rate.
@@ -67,18 +66,6 @@ impl NodeKind for ImageSource {
             seq: 0,
         }))
     }
-}
-
-/// A `path` issue when `path` is not an existing file.
-pub(crate) fn check_file(path: &str, what: &str) -> Vec<ParamIssue> {
-    if Path::new(path).is_file() {
-        return Vec::new();
-    }
-    let cwd = std::env::current_dir().map_or_else(|_| "?".to_string(), |d| d.display().to_string());
-    vec![
-        ParamIssue::new("path", format!("`{path}` does not exist or is not a file"))
-            .with_hint(format!("give the path of {what}; relative paths start at {cwd}")),
-    ]
 }
 
 /// Decodes the picture at `path` once, as RGB (or RGBA when it has alpha).

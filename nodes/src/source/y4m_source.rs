@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::media::raw::frame_bytes;
 use crate::media::y4m::{Line, Y4mHeader, is_frame_line, parse_header, read_line};
-use crate::source::image_source::check_file;
+use crate::params::check_file;
 use crate::source::pacer::Pacer;
 
 /// Default for `realtime`: read as fast as downstream takes frames.

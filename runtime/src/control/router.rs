@@ -2,11 +2,13 @@
 
 use axum::Json;
 use axum::Router;
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
+use tokio::sync::broadcast;
 
 use crate::control::error::ApiError;
 use crate::control::mjpeg::{snapshot_response, stream_response};
@@ -23,6 +25,7 @@ pub fn router(state: ControlState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/graph", get(graph).post(post_graph))
         .route("/api/streams", get(streams))
+        .route("/api/events", get(events))
         .route("/streams/{*file}", get(stream_file))
         .fallback(|uri: axum::http::Uri| async move { ApiError::NotFound(uri.path().to_string()) })
         .with_state(state)
@@ -55,6 +58,27 @@ async fn graph(State(state): State<ControlState>) -> Json<serde_json::Value> {
         "spec": spec,
         "nodes": state.env.metrics.snapshots(),
     }))
+}
+
+/// A WebSocket of events, one JSON object per message.
+async fn events(State(state): State<ControlState>, upgrade: WebSocketUpgrade) -> Response {
+    let mut events = state.env.events.subscribe();
+    upgrade.on_upgrade(move |mut socket| async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!("an events client fell {missed} events behind");
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+            let text = serde_json::to_string(&event).expect("events always serialize");
+            if socket.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+        }
+    })
 }
 
 /// Applies a new graph (YAML in the body) through the same path as a file edit.

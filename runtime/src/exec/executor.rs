@@ -10,12 +10,13 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::buffer::FrameAllocator;
+use crate::events::EventBus;
 use crate::exec::hub::Hub;
 use crate::exec::queue::Queue;
 use crate::exec::supervisor::{DEFAULT_MAX_RESTARTS, Exit, RestartRule, supervise};
 use crate::graph::diff::GraphDiff;
 use crate::graph::validate::{ResolvedInput, ResolvedNode, ValidatedGraph};
-use crate::metrics::{MetricsRegistry, NodeMetrics};
+use crate::metrics::{MetricsRegistry, NodeMetrics, NodeState};
 use crate::node::context::NodeContext;
 use crate::node::shutdown::Shutdown;
 use crate::streams::StreamRegistry;
@@ -32,6 +33,8 @@ pub struct RuntimeEnv {
     pub metrics: MetricsRegistry,
     /// Streams served over HTTP.
     pub streams: StreamRegistry,
+    /// Events for `/api/events`.
+    pub events: EventBus,
 }
 
 /// An output port: `(node id, port name)`.
@@ -46,6 +49,7 @@ struct RunningNode {
     finish_outputs: Arc<AtomicBool>,
     /// The supervisor; `None` once its exit was collected.
     task: Option<JoinHandle<Exit>>,
+    metrics: Arc<NodeMetrics>,
 }
 
 /// A graph whose nodes are running.
@@ -121,8 +125,12 @@ impl RunningGraph {
     /// Stops the graph: sources stop, queues drain, sinks finish their files.
     /// Nodes still running after `grace` are stopped and then aborted.
     pub async fn stop(mut self, grace: Duration) {
-        for node in self.nodes.values().filter(|n| n.is_source) {
-            node.shutdown.trigger();
+        // Sources stop; so do nodes waiting to restart, which would otherwise
+        // hold their downstream open until their backoff ends.
+        for node in self.nodes.values() {
+            if node.is_source || node.metrics.state().0 == NodeState::Restarting {
+                node.shutdown.trigger();
+            }
         }
         let drained = tokio::time::timeout(grace, self.wait()).await.is_ok();
         if !drained {
@@ -178,9 +186,10 @@ impl RunningGraph {
             }
             queue.close();
         }
-        if let Some(task) = node.task.take()
-            && tokio::time::timeout(NODE_STOP_GRACE, task).await.is_err()
+        if let Some(mut task) = node.task.take()
+            && tokio::time::timeout(NODE_STOP_GRACE, &mut task).await.is_err()
         {
+            task.abort();
             tracing::warn!(node = %id, "did not stop within {} ms; aborted", NODE_STOP_GRACE.as_millis());
         }
         self.env.metrics.remove(id);
@@ -243,15 +252,16 @@ impl RunningGraph {
         };
         let finish_outputs = Arc::new(AtomicBool::new(true));
         let task = tokio::spawn({
-            let (id, factory, shutdown, finish_outputs) = (
+            let (id, factory, shutdown, finish_outputs, events) = (
                 node.id.clone(),
                 node.factory.clone(),
                 shutdown.clone(),
                 finish_outputs.clone(),
+                env.events.clone(),
             );
             let queues: Vec<Arc<Queue>> = named_inputs.iter().map(|(_, q)| q.clone()).collect();
             async move {
-                let exit = supervise(id, factory, rule, shutdown, metrics, make_context).await;
+                let exit = supervise(id, factory, rule, shutdown, metrics, events, make_context).await;
                 // Downstream sees the end of this node's streams (unless a reload
                 // replaces the node), and upstream stops queueing frames nobody reads.
                 if finish_outputs.load(Ordering::SeqCst) {
@@ -273,6 +283,11 @@ impl RunningGraph {
                 is_source: node.inputs.is_empty(),
                 finish_outputs,
                 task: Some(task),
+                metrics: self
+                    .env
+                    .metrics
+                    .get(&node.id)
+                    .expect("the node's metrics were just inserted"),
             },
         );
     }

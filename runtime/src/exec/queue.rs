@@ -55,7 +55,7 @@ impl Queue {
     pub fn new(capacity: usize, policy: QueuePolicy) -> Queue {
         Queue {
             state: Mutex::new(State {
-                frames: VecDeque::with_capacity(capacity.max(1)),
+                frames: VecDeque::with_capacity(capacity.clamp(1, 16)),
                 closed: false,
             }),
             capacity: capacity.max(1),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::events::{Event, EventBus};
 use crate::graph::spec::RestartPolicy;
 use crate::metrics::{NodeMetrics, NodeState};
 use crate::node::context::NodeContext;
@@ -65,60 +66,90 @@ pub async fn supervise(
     rule: RestartRule,
     shutdown: Shutdown,
     metrics: Arc<NodeMetrics>,
+    events: EventBus,
     make_context: impl Fn() -> NodeContext + Send + 'static,
 ) -> Exit {
+    let set_state = |state: NodeState, error: Option<String>| announce(&id, &metrics, &events, state, error);
     let mut restarts = 0u32;
     let mut backoff = INITIAL_BACKOFF;
     loop {
-        metrics.set_state(NodeState::Starting, None);
+        set_state(NodeState::Starting, None);
         let started = Instant::now();
-        let result = match factory.build() {
-            Ok(node) => {
-                metrics.set_state(NodeState::Running, None);
-                match tokio::spawn(node.run(make_context())).await {
-                    Ok(result) => result,
-                    Err(err) if err.is_panic() => Err(NodeError::from_panic(&*err.into_panic())),
-                    Err(err) => Err(NodeError::failed(err)),
-                }
+        // Building (which may open files or decode pictures) runs on a blocking
+        // thread, and a panic in it or in the node is caught like any failure.
+        let attempt = tokio::spawn({
+            let (id, factory, metrics, events, ctx) = (
+                id.clone(),
+                factory.clone(),
+                metrics.clone(),
+                events.clone(),
+                make_context(),
+            );
+            async move {
+                let node = match tokio::task::spawn_blocking(move || factory.build()).await {
+                    Ok(built) => built?,
+                    Err(err) => return Err(joined_error(err)),
+                };
+                announce(&id, &metrics, &events, NodeState::Running, None);
+                node.run(ctx).await
             }
-            Err(err) => Err(err),
-        };
+        });
+        let result = attempt.await.unwrap_or_else(|err| Err(joined_error(err)));
         let err = match result {
             Ok(()) if shutdown.is_triggered() => {
-                metrics.set_state(NodeState::Stopped, None);
+                set_state(NodeState::Stopped, None);
                 return Exit::Stopped;
             }
             Ok(()) => {
-                metrics.set_state(NodeState::Finished, None);
+                set_state(NodeState::Finished, None);
                 tracing::info!(node = %id, "finished");
                 return Exit::Finished;
             }
             Err(err) => err,
         };
         if shutdown.is_triggered() {
-            metrics.set_state(NodeState::Stopped, Some(err.to_string()));
+            set_state(NodeState::Stopped, Some(err.to_string()));
             return Exit::Stopped;
         }
         if !rule.allows(restarts) {
             tracing::error!(node = %id, "{err}; not restarting (restart: {:?}, {restarts} restart(s) so far)", rule.policy);
-            metrics.set_state(NodeState::Failed, Some(err.to_string()));
+            set_state(NodeState::Failed, Some(err.to_string()));
             return Exit::Failed(err);
         }
         if started.elapsed() >= HEALTHY_RUN {
             backoff = INITIAL_BACKOFF;
         }
         tracing::warn!(node = %id, "{err}; restarting in {} ms", backoff.as_millis());
-        metrics.set_state(NodeState::Restarting, Some(err.to_string()));
+        set_state(NodeState::Restarting, Some(err.to_string()));
         restarts += 1;
         metrics.restarts.fetch_add(1, Ordering::Relaxed);
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
             () = shutdown.wait() => {
-                metrics.set_state(NodeState::Stopped, None);
+                set_state(NodeState::Stopped, None);
                 return Exit::Stopped;
             }
         }
         backoff = next_backoff(backoff);
+    }
+}
+
+/// Records a node's new state and tells `/api/events`.
+fn announce(id: &str, metrics: &NodeMetrics, events: &EventBus, state: NodeState, error: Option<String>) {
+    metrics.set_state(state, error.clone());
+    events.publish(Event::NodeState {
+        node: id.to_string(),
+        state,
+        error,
+    });
+}
+
+/// The error of a task that panicked or was cancelled.
+fn joined_error(err: tokio::task::JoinError) -> NodeError {
+    if err.is_panic() {
+        NodeError::from_panic(&*err.into_panic())
+    } else {
+        NodeError::failed(err)
     }
 }
 

@@ -17,6 +17,9 @@ use crate::node::params::did_you_mean;
 use crate::node::port::MediaType;
 use crate::node::registry::Registry;
 
+/// The longest input queue a graph may ask for.
+pub const MAX_QUEUE: usize = 1000;
+
 /// Queue length of an input fed by live video, unless the graph says otherwise.
 pub const DEFAULT_LIVE_QUEUE: usize = 2;
 /// Queue length of an input fed by a file or other non-live source.
@@ -131,6 +134,28 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
                 },
                 at(&["nodes", id, "kind"], false),
             )),
+        }
+        if node.max_restarts == Some(0) {
+            out.push(Diagnostic::new(
+                GraphError::InvalidValue {
+                    message: "`max_restarts` must be at least 1 (use `restart: never` for no restarts)".into(),
+                    context: format!("node `{id}`"),
+                },
+                at(&["nodes", id, "max_restarts"], false),
+            ));
+        }
+        for (port, input) in &node.inputs {
+            if let InputRef::Long(long) = input
+                && let Some(queue) = long.queue.filter(|q| !(1..=MAX_QUEUE).contains(q))
+            {
+                out.push(Diagnostic::new(
+                    GraphError::InvalidValue {
+                        message: format!("`queue` must be from 1 to {MAX_QUEUE} frames, found {queue}"),
+                        context: format!("input `{port}` of node `{id}`"),
+                    },
+                    at(&["nodes", id, "inputs", port, "queue"], false),
+                ));
+            }
         }
         if let Some(host) = &node.host
             && !spec.hosts.contains_key(host.as_str())

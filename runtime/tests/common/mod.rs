@@ -84,6 +84,9 @@ pub struct PassParams {
     /// Name of the panic counter to use.
     #[serde(default)]
     pub tag: String,
+    /// Panic while being built, the first time only.
+    #[serde(default)]
+    pub panic_in_build: bool,
 }
 
 /// Passes frames through untouched; optionally panics once.
@@ -133,6 +136,15 @@ impl NodeKind for Pass {
     const OUTPUTS: &'static [ooblex_runtime::OutputPortSpec] = &[VIDEO_OUT];
 
     fn build(params: &PassParams) -> Result<Box<dyn Node>, NodeError> {
+        if params.panic_in_build {
+            let mut map = PANICS.get_or_init(Default::default).lock().expect("no panic while locked");
+            let count = map.entry(params.tag.clone()).or_insert(0);
+            if *count == 0 {
+                *count += 1;
+                drop(map);
+                panic!("told to panic while being built");
+            }
+        }
         Ok(transform_node(PassThrough {
             panic_at: params.panic_at,
             tag: params.tag.clone(),
