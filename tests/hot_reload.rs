@@ -153,6 +153,9 @@ fn post_api_graph_applies_with_the_token_and_rejects_invalid_graphs() {
     wait_for(&dir.path("a.jsonl"), "frames of A", |r| r.len() > 10);
     let url = format!("{}/api/graph", server.base);
 
+    let ws_url = format!("{}/api/events", server.base.replace("http://", "ws://"));
+    let (mut events, _) = tungstenite::connect(ws_url.as_str()).expect("the events WebSocket opens");
+
     // Renaming a node: the old id is removed, the new one added; A is untouched.
     let renamed = two_branches(&dir, 64, "").replace("cam_b", "camera_b");
     let denied = ureq::post(&url).send(renamed.as_str());
@@ -168,6 +171,16 @@ fn post_api_graph_applies_with_the_token_and_rejects_invalid_graphs() {
     assert_eq!(applied["diff"]["removed"], serde_json::json!(["cam_b"]));
     assert_eq!(applied["diff"]["changed"], serde_json::json!(["sink_b"]));
     assert_eq!(applied["diff"]["unchanged"], serde_json::json!(["cam_a", "sink_a"]));
+
+    let reloaded = loop {
+        let message = events.read().expect("events arrive");
+        let event: serde_json::Value = serde_json::from_str(message.to_text().expect("text")).expect("JSON");
+        if event["type"] == "graph_reloaded" {
+            break event;
+        }
+        assert_eq!(event["type"], "node_state", "{event}");
+    };
+    assert_eq!(reloaded["diff"]["added"], serde_json::json!(["camera_b"]));
 
     let invalid = ureq::post(&url)
         .header("Authorization", "Bearer s3cret")

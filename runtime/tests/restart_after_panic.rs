@@ -53,7 +53,9 @@ async fn a_panic_while_building_is_supervised_too() {
     );
     let env = RuntimeEnv::default();
     let mut running = RunningGraph::start(common::graph(&yaml), &env);
-    tokio::time::timeout(Duration::from_secs(10), running.wait()).await.expect("the graph ends");
+    tokio::time::timeout(Duration::from_secs(10), running.wait())
+        .await
+        .expect("the graph ends");
     let flaky = env.metrics.get("flaky").expect("flaky has metrics").snapshot();
     assert_eq!(flaky.restarts, 1);
     assert_eq!(flaky.state, NodeState::Finished);

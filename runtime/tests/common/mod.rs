@@ -137,7 +137,10 @@ impl NodeKind for Pass {
 
     fn build(params: &PassParams) -> Result<Box<dyn Node>, NodeError> {
         if params.panic_in_build {
-            let mut map = PANICS.get_or_init(Default::default).lock().expect("no panic while locked");
+            let mut map = PANICS
+                .get_or_init(Default::default)
+                .lock()
+                .expect("no panic while locked");
             let count = map.entry(params.tag.clone()).or_insert(0);
             if *count == 0 {
                 *count += 1;
