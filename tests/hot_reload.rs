@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::Server;
+use support::{MjpegReader, Server};
 
 struct Dir(PathBuf);
 
@@ -205,4 +205,39 @@ fn post_api_graph_applies_with_the_token_and_rejects_invalid_graphs() {
     let (status, stderr) = server.wait(Duration::from_secs(10));
     assert!(status.success(), "{stderr}");
     assert_consecutive(&records(&dir.path("a.jsonl")));
+}
+
+#[test]
+fn mjpeg_viewers_stay_connected_across_a_reload() {
+    let dir = Dir::new("reload-mjpeg");
+    let graph = dir.path("graph.yaml");
+    let yaml = |quality: u32| {
+        format!(
+            "version: 1\nname: views\nnodes:\n  cam: {{ kind: test_pattern, params: {{ width: 320, height: 240, fps: 30 }} }}\n  changed: {{ kind: mjpeg_sink, inputs: {{ video: cam }}, params: {{ quality: {quality} }} }}\n  kept: {{ kind: mjpeg_sink, inputs: {{ video: cam }} }}\n"
+        )
+    };
+    std::fs::write(&graph, yaml(20)).expect("temp dir is writable");
+    let server = Server::start(graph.to_str().expect("utf-8 path"), &["--no-status"]);
+    let mut changed = MjpegReader::open(&format!("{}/streams/changed.mjpg", server.base));
+    let mut kept = MjpegReader::open(&format!("{}/streams/kept.mjpg", server.base));
+    let low = changed.next_part().len();
+    kept.next_part();
+
+    save_by_rename(&graph, &yaml(95));
+    // The same HTTP responses go on: the restarted sink's pictures (larger at
+    // quality 95) arrive on the connection opened before the reload.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let size = changed.next_part().len();
+        if size > low * 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no picture at the new quality arrived ({size} vs {low} bytes)"
+        );
+    }
+    for _ in 0..5 {
+        kept.next_part();
+    }
 }

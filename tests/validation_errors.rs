@@ -184,7 +184,8 @@ fn params_wrong_type() {
         "{error:?}"
     );
     assert_eq!(line, 8);
-    assert!(error.to_string().contains("invalid type"), "{error}");
+    assert!(error.to_string().ends_with("`height` cannot be \"tall\""), "{error}");
+    assert_eq!(error.hint().as_deref(), Some("`height` must be an integer from 16 to 8192"));
 }
 
 #[test]
@@ -196,6 +197,20 @@ fn params_out_of_range() {
     );
     assert_eq!(line, 9);
     assert!(error.hint().is_some_and(|h| h.contains("64")), "{:?}", error.hint());
+}
+
+#[test]
+fn every_params_problem_of_a_node_is_reported_at_once() {
+    let errors = errors("invalid-params-many.yaml");
+    let fields: Vec<String> = errors
+        .diagnostics
+        .iter()
+        .map(|d| match &d.error {
+            GraphError::InvalidParams { field, .. } => field.join("."),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(fields, ["widht", "width", "height", "fps", "pattern"], "{}", errors.render(false));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, oneshot};
 
@@ -16,9 +17,21 @@ use crate::graph::load::{GraphErrors, load_str};
 use crate::graph::validate::validate;
 use crate::node::registry::Registry;
 
-/// Quiet time after the last file event before the file is read: editors write
-/// in bursts (truncate, write, rename), and a burst is applied once.
+/// Quiet time after the last write to the file before it is read, when the
+/// writer has not closed it yet: a burst of writes is applied once.
 pub const DEBOUNCE: Duration = Duration::from_millis(50);
+/// Quiet time after the file was closed or renamed into place: events of the
+/// same save still in flight are gathered, then the file is read at once.
+const SETTLE: Duration = Duration::from_millis(2);
+
+/// What a file event says about the graph file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Written, maybe not completely yet.
+    Partial,
+    /// Closed after writing, or renamed into place: complete.
+    Complete,
+}
 
 /// A graph applied to the running one.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -167,22 +180,37 @@ pub fn watch_file(path: &Path, reloader: Reloader) -> Result<WatchGuard, notify:
     let path = std::path::absolute(path).map_err(notify::Error::io)?;
     let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Change>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
-        let touches_file = event.paths.iter().any(|p| p.file_name() == Some(name.as_os_str()));
-        let writes = matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_));
-        if touches_file && writes {
-            let _ = tx.send(());
+        if !event.paths.iter().any(|p| p.file_name() == Some(name.as_os_str())) {
+            return;
         }
+        let change = match event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) | EventKind::Modify(ModifyKind::Name(_)) => {
+                Change::Complete
+            }
+            EventKind::Create(_) | EventKind::Modify(_) => Change::Partial,
+            _ => return,
+        };
+        let _ = tx.send(change);
     })?;
     // The directory, not the file: a rename-style save replaces the file's inode.
     watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     let origin = path.display().to_string();
     let task = tokio::spawn(async move {
-        while rx.recv().await.is_some() {
-            // Debounce: wait until the burst is over.
-            while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
+        while let Some(first) = rx.recv().await {
+            // Gather the rest of the save: briefly once the file is complete,
+            // longer while it is still being written.
+            let mut complete = first == Change::Complete;
+            loop {
+                let quiet = if complete { SETTLE } else { DEBOUNCE };
+                match tokio::time::timeout(quiet, rx.recv()).await {
+                    Ok(Some(change)) => complete |= change == Change::Complete,
+                    Ok(None) => return,
+                    Err(_) => break,
+                }
+            }
             match tokio::fs::read_to_string(&path).await {
                 Ok(text) => {
                     let _ = reloader.apply(&origin, text).await;

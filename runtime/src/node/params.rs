@@ -62,15 +62,15 @@ pub(crate) fn parse_params<T: DeserializeOwned>(schema: &Schema, value: Value) -
     } else {
         value
     };
+    // Every field is checked against the schema first, so that all problems
+    // are reported at once; serde then reports whatever the schema cannot say.
     let mut issues = unknown_fields(schema, &value);
+    issues.extend(wrong_fields(schema, &value));
     if !issues.is_empty() {
         return Err(issues);
     }
     match serde_path_to_error::deserialize::<_, T>(value.clone()) {
-        Ok(params) => {
-            issues.extend(out_of_range(schema, &value));
-            if issues.is_empty() { Ok(params) } else { Err(issues) }
-        }
+        Ok(params) => Ok(params),
         Err(err) => {
             let field: Vec<String> = err
                 .path()
@@ -201,24 +201,37 @@ fn describe(schema: &Schema, field: &str) -> Option<String> {
     Some(format!("{article} {ty}{range}"))
 }
 
-fn out_of_range(schema: &Schema, value: &Value) -> Vec<ParamIssue> {
+/// Fields whose value has the wrong type, is not one of the choices, or is out of range.
+fn wrong_fields(schema: &Schema, value: &Value) -> Vec<ParamIssue> {
     let Some(map) = value.as_object() else {
         return Vec::new();
     };
     map.iter()
         .filter_map(|(field, v)| {
+            let param = ParamType::of(property(schema, field)?);
+            let must_be = || format!("`{field}` must be {}", describe(schema, field).unwrap_or_default());
+            if !param.choices.is_empty() {
+                let known = v.as_str().is_some_and(|s| param.choices.iter().any(|c| c == s));
+                return (!known)
+                    .then(|| ParamIssue::new(field, format!("`{field}` cannot be {v}")).with_hint(must_be()));
+            }
+            let fits = |ty: &str| match ty {
+                "integer" => v.is_i64() || v.is_u64(),
+                "number" => v.is_number(),
+                "string" => v.is_string(),
+                "boolean" => v.is_boolean(),
+                "array" => v.is_array(),
+                "object" => v.is_object(),
+                _ => true,
+            };
+            if !param.types.is_empty() && !v.is_null() && !param.types.iter().any(|t| fits(t)) {
+                return Some(ParamIssue::new(field, format!("`{field}` cannot be {v}")).with_hint(must_be()));
+            }
             let n = v.as_f64()?;
-            let prop = property(schema, field)?;
-            let min = prop.get("minimum").and_then(Value::as_f64);
-            let max = prop.get("maximum").and_then(Value::as_f64);
-            let low = min.is_some_and(|m| n < m);
-            let high = max.is_some_and(|m| n > m);
-            (low || high).then(|| {
-                ParamIssue::new(field, format!("`{field}` is {v}, out of range")).with_hint(format!(
-                    "`{field}` must be {}",
-                    describe(schema, field).unwrap_or_default()
-                ))
-            })
+            let low = param.minimum.as_ref().and_then(Value::as_f64).is_some_and(|m| n < m);
+            let high = param.maximum.as_ref().and_then(Value::as_f64).is_some_and(|m| n > m);
+            (low || high)
+                .then(|| ParamIssue::new(field, format!("`{field}` is {v}, out of range")).with_hint(must_be()))
         })
         .collect()
 }
