@@ -185,7 +185,10 @@ fn params_wrong_type() {
     );
     assert_eq!(line, 8);
     assert!(error.to_string().ends_with("`height` cannot be \"tall\""), "{error}");
-    assert_eq!(error.hint().as_deref(), Some("`height` must be an integer from 16 to 8192"));
+    assert_eq!(
+        error.hint().as_deref(),
+        Some("`height` must be an integer from 16 to 8192")
+    );
 }
 
 #[test]
@@ -210,7 +213,12 @@ fn every_params_problem_of_a_node_is_reported_at_once() {
             other => panic!("unexpected {other:?}"),
         })
         .collect();
-    assert_eq!(fields, ["widht", "width", "height", "fps", "pattern"], "{}", errors.render(false));
+    assert_eq!(
+        fields,
+        ["widht", "width", "height", "fps", "pattern"],
+        "{}",
+        errors.render(false)
+    );
 }
 
 #[test]

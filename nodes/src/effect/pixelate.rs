@@ -17,7 +17,7 @@ pub const DEFAULT_BLOCK: u32 = 16;
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PixelateParams {
-    /// Side of the square blocks, in pixels.
+    /// Side of the square blocks, in pixels (rounded up to even for i420 and nv12).
     #[schemars(range(min = 2, max = 256))]
     pub block: u32,
 }
@@ -58,12 +58,20 @@ struct PixelateNode {
 impl Transform for PixelateNode {
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
         let view = RawView::of(&frame, Pixelate::NAME, ALL_RAW)?;
+        // In 4:2:0 a chroma block covers two luma blocks' worth of pixels per
+        // side, so blocks are made even to keep colour and brightness aligned.
+        let subsampled = view.planes().len() > 1;
+        let luma_block = if subsampled {
+            self.block.next_multiple_of(2)
+        } else {
+            self.block
+        };
         let out = new_picture(ctx, &frame, frame.format, frame.width, frame.height, |out| {
             for (index, (src, dst)) in view.planes().iter().zip(out.planes_mut()).enumerate() {
                 let block = if is_subsampled(view.format, index) {
-                    (self.block / 2).max(1)
+                    luma_block / 2
                 } else {
-                    self.block
+                    luma_block
                 };
                 pixelate_plane(*src, dst, block, &mut self.sums, &mut self.averages);
             }

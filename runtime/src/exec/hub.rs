@@ -1,9 +1,9 @@
 //! Output ports: hubs that hand each frame to every attached queue.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::exec::queue::{PushOutcome, Queue};
+use crate::exec::queue::{PushOutcome, Queue, QueuePolicy};
 use crate::frame::Frame;
 
 /// An output port. Queues attach and detach while frames flow; a frame sent to
@@ -13,7 +13,7 @@ pub struct Hub {
     /// Copy-on-write list, so a send takes the lock only to clone one `Arc`.
     queues: Mutex<Arc<[Arc<Queue>]>>,
     sent: AtomicU64,
-    finished: std::sync::atomic::AtomicBool,
+    finished: AtomicBool,
 }
 
 impl Hub {
@@ -22,7 +22,7 @@ impl Hub {
         Hub {
             queues: Mutex::new(Arc::from(Vec::new())),
             sent: AtomicU64::new(0),
-            finished: std::sync::atomic::AtomicBool::new(false),
+            finished: AtomicBool::new(false),
         }
     }
 
@@ -58,16 +58,16 @@ impl Hub {
     }
 
     /// Hands `frame` to every attached queue, waiting on those with `block` policy.
-    /// Returns how many queues dropped an older frame to take it.
+    /// `latest` queues get it first, so a slow `block` branch never delays a
+    /// live one. Returns how many queues dropped an older frame to take it.
     pub async fn send(&self, frame: Frame) -> usize {
         let queues = self.snapshot();
         self.sent.fetch_add(1, Ordering::Relaxed);
         let mut drops = 0;
-        if let Some((last, rest)) = queues.split_last() {
-            for queue in rest {
-                drops += usize::from(queue.push(frame.clone()).await == PushOutcome::DroppedOldest);
-            }
-            drops += usize::from(last.push(frame).await == PushOutcome::DroppedOldest);
+        let live = queues.iter().filter(|q| q.policy() == QueuePolicy::Latest);
+        let blocking = queues.iter().filter(|q| q.policy() == QueuePolicy::Block);
+        for queue in live.chain(blocking) {
+            drops += usize::from(queue.push(frame.clone()).await == PushOutcome::DroppedOldest);
         }
         drops
     }

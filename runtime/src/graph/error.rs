@@ -198,6 +198,10 @@ impl GraphError {
                 suggestion: Some(s), ..
             } => Some(format!("did you mean `{s}`?")),
             GraphError::UnknownField { expected, .. } => Some(format!("expected one of {}", one_of(expected))),
+            // YAML 1.1 reads on/off/yes/no/y/n as booleans.
+            GraphError::InvalidValue { message, .. } if message.contains("boolean") => Some(
+                "YAML reads `on`, `off`, `yes`, `no`, `y` and `n` as true or false: quote the value (\"on\")".into(),
+            ),
             GraphError::InvalidValue { .. } => None,
             GraphError::MissingField { example, .. } => Some(format!("add `{example}`")),
             GraphError::UnsupportedVersion { .. } => Some("write `version: 1`".into()),
