@@ -134,10 +134,7 @@ mod tests {
     use crate::test_util::temp_path;
 
     fn kind() -> ooblex_runtime::KindInfo {
-        crate::registry()
-            .get("image_source")
-            .expect("image_source is registered")
-            .clone()
+        crate::test_util::kind("image_source")
     }
 
     fn write_png(name: &str, alpha: bool) -> PathBuf {

@@ -148,10 +148,7 @@ mod tests {
     use super::*;
 
     fn kind() -> ooblex_runtime::KindInfo {
-        crate::registry()
-            .get("test_pattern")
-            .expect("test_pattern is registered")
-            .clone()
+        crate::test_util::kind("test_pattern")
     }
 
     #[test]
