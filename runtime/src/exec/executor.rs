@@ -82,13 +82,6 @@ impl RunningGraph {
         &self.graph
     }
 
-    /// Whether every node has ended (all sources reached the end of their streams).
-    pub fn is_done(&self) -> bool {
-        self.nodes
-            .values()
-            .all(|n| n.task.as_ref().is_none_or(JoinHandle::is_finished))
-    }
-
     /// Waits until every node has ended. Cancel-safe: it can be raced and called again.
     pub async fn wait(&mut self) {
         for node in self.nodes.values_mut() {
@@ -251,6 +244,7 @@ impl RunningGraph {
             }
         };
         let finish_outputs = Arc::new(AtomicBool::new(true));
+        let node_metrics = metrics.clone();
         let task = tokio::spawn({
             let (id, factory, shutdown, finish_outputs, events) = (
                 node.id.clone(),
@@ -283,11 +277,7 @@ impl RunningGraph {
                 is_source: node.inputs.is_empty(),
                 finish_outputs,
                 task: Some(task),
-                metrics: self
-                    .env
-                    .metrics
-                    .get(&node.id)
-                    .expect("the node's metrics were just inserted"),
+                metrics: node_metrics,
             },
         );
     }

@@ -1,6 +1,6 @@
 //! Output ports: hubs that hand each frame to every attached queue.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::exec::queue::{PushOutcome, Queue, QueuePolicy};
@@ -12,7 +12,6 @@ use crate::frame::Frame;
 pub struct Hub {
     /// Copy-on-write list, so a send takes the lock only to clone one `Arc`.
     queues: Mutex<Arc<[Arc<Queue>]>>,
-    sent: AtomicU64,
     finished: AtomicBool,
 }
 
@@ -21,7 +20,6 @@ impl Hub {
     pub fn new() -> Hub {
         Hub {
             queues: Mutex::new(Arc::from(Vec::new())),
-            sent: AtomicU64::new(0),
             finished: AtomicBool::new(false),
         }
     }
@@ -62,7 +60,6 @@ impl Hub {
     /// live one. Returns how many queues dropped an older frame to take it.
     pub async fn send(&self, frame: Frame) -> usize {
         let queues = self.snapshot();
-        self.sent.fetch_add(1, Ordering::Relaxed);
         let mut drops = 0;
         let live = queues.iter().filter(|q| q.policy() == QueuePolicy::Latest);
         let blocking = queues.iter().filter(|q| q.policy() == QueuePolicy::Block);
@@ -84,10 +81,5 @@ impl Hub {
         for queue in queues.iter() {
             queue.close();
         }
-    }
-
-    /// Frames sent so far.
-    pub fn sent(&self) -> u64 {
-        self.sent.load(Ordering::Relaxed)
     }
 }

@@ -46,7 +46,6 @@ pub struct Queue {
     policy: QueuePolicy,
     readable: Notify,
     writable: Notify,
-    pushed: AtomicU64,
     dropped: AtomicU64,
 }
 
@@ -62,7 +61,6 @@ impl Queue {
             policy,
             readable: Notify::new(),
             writable: Notify::new(),
-            pushed: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
         }
     }
@@ -100,7 +98,6 @@ impl Queue {
         state
             .frames
             .push_back(frame.take().expect("a frame is pushed at most once"));
-        self.pushed.fetch_add(1, Ordering::Relaxed);
         drop(state);
         self.readable.notify_one();
         Some(outcome)
@@ -163,11 +160,6 @@ impl Queue {
     /// Its policy when full.
     pub fn policy(&self) -> QueuePolicy {
         self.policy
-    }
-
-    /// Frames accepted so far.
-    pub fn pushed(&self) -> u64 {
-        self.pushed.load(Ordering::Relaxed)
     }
 
     /// Frames dropped so far to make room (`latest` only).

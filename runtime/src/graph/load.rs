@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::graph::document::{Document, Node, Span, Value};
 use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::spec::{GraphSpec, HostSpec, Name, NodeSpec};
-use crate::node::params::{did_you_mean, property_names};
+use crate::node::params::{did_you_mean, error_path, property_names};
 
 /// A graph file that failed to load or validate: every problem, with the text
 /// they point into.
@@ -288,7 +288,7 @@ fn read<T: DeserializeOwned>(
     match serde_path_to_error::deserialize::<_, T>(node.to_json()) {
         Ok(value) => Some(value),
         Err(err) => {
-            let path: Vec<String> = err.path().iter().filter_map(segment_name).collect();
+            let path = error_path(err.path());
             let span = node.span_at(&path, false);
             let mut full: Vec<String> = base.iter().map(|s| s.as_ref().to_string()).collect();
             full.extend(path);
@@ -306,14 +306,5 @@ fn read<T: DeserializeOwned>(
             ));
             None
         }
-    }
-}
-
-fn segment_name(segment: &serde_path_to_error::Segment) -> Option<String> {
-    match segment {
-        serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-        serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-        serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-        serde_path_to_error::Segment::Unknown => None,
     }
 }

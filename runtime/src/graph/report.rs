@@ -17,18 +17,6 @@ impl GraphErrors {
         }
         text
     }
-
-    /// One line per problem: `file:line:column: message (hint: ...)`.
-    pub fn summary_lines(&self) -> Vec<String> {
-        self.diagnostics
-            .iter()
-            .map(|d| {
-                let place = d.span.map(|s| format!(":{}:{}", s.line, s.column)).unwrap_or_default();
-                let hint = d.error.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
-                format!("{}{place}: {}{hint}", self.origin, d.error)
-            })
-            .collect()
-    }
 }
 
 fn render_one(renderer: &Renderer, origin: &str, source: &str, diagnostic: &Diagnostic) -> String {

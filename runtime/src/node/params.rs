@@ -55,6 +55,18 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c.to_string())
 }
 
+/// The keys and indexes of a serde error's path, as strings.
+pub(crate) fn error_path(path: &serde_path_to_error::Path) -> Vec<String> {
+    path.iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect()
+}
+
 /// Reads params of type `T` from `value`, checking them against `schema`.
 pub(crate) fn parse_params<T: DeserializeOwned>(schema: &Schema, value: Value) -> Result<T, Vec<ParamIssue>> {
     let value = if value.is_null() {
@@ -72,16 +84,7 @@ pub(crate) fn parse_params<T: DeserializeOwned>(schema: &Schema, value: Value) -
     match serde_path_to_error::deserialize::<_, T>(value.clone()) {
         Ok(params) => Ok(params),
         Err(err) => {
-            let field: Vec<String> = err
-                .path()
-                .iter()
-                .filter_map(|segment| match segment {
-                    serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                    serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                    serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-                    serde_path_to_error::Segment::Unknown => None,
-                })
-                .collect();
+            let field = error_path(err.path());
             let hint = field
                 .first()
                 .and_then(|f| describe(schema, f))
