@@ -70,7 +70,9 @@ impl RunningGraph {
             env: env.clone(),
         };
         running.create_hubs();
-        for node in &graph.nodes {
+        // Consumers first: every queue is attached before the node feeding it
+        // starts, so a fast source cannot send before anyone listens.
+        for node in graph.nodes.iter().rev() {
             running.start_node(node);
         }
         tracing::info!(graph = %graph.name, nodes = graph.nodes.len(), "graph started");
@@ -109,7 +111,7 @@ impl RunningGraph {
         self.create_hubs();
         let restart: BTreeSet<&String> = diff.added.iter().chain(&diff.changed).collect();
         let graph = self.graph.clone();
-        for node in graph.nodes.iter().filter(|n| restart.contains(&n.id)) {
+        for node in graph.nodes.iter().rev().filter(|n| restart.contains(&n.id)) {
             self.start_node(node);
         }
         diff
