@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, lints, all tests (which start the real binary
 # and talk to it over HTTP, ffmpeg and ffprobe), graph validation and schema drift.
-# Installs what the tests need (ffmpeg) when it is missing.
+# Installs what the tests need when it is missing: ffmpeg and curl (Debian packages),
+# and the ONNX Runtime library from the `onnxruntime` wheel on PyPI, so that the
+# tests compare the tract and ONNX Runtime backends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if ((${#missing[@]})); then
     echo "==> installing ${missing[*]}"
     sudo=""
@@ -16,14 +19,25 @@ if ((${#missing[@]})); then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# ONNX Runtime, unpacked from its wheel (no Python environment is changed).
+ort_version=1.32.0
+ort_dir=target/onnxruntime-$ort_version
+if ! ls "$ort_dir"/onnxruntime/capi/libonnxruntime.so.* >/dev/null 2>&1; then
+    echo "==> fetching onnxruntime $ort_version (PyPI wheel)"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$ort_dir/wheel" "onnxruntime==$ort_version"
+    python3 -m zipfile -e "$ort_dir"/wheel/onnxruntime-*.whl "$ort_dir"
+fi
+ORT_DYLIB_PATH="$(ls "$PWD/$ort_dir"/onnxruntime/capi/libonnxruntime.so.* | head -n 1)"
+export ORT_DYLIB_PATH
+
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 
 echo "==> cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 echo "==> cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --features ooblex/onnxruntime
 
 echo "==> ooblex validate graphs/*.yaml"
 cargo run --quiet --locked -- validate graphs/*.yaml

@@ -1,4 +1,4 @@
-//! `ooblex`: run, check and inspect real-time video graphs.
+//! `ooblex`: run, check, inspect and bench real-time video graphs.
 
 mod cmd;
 mod status_line;
@@ -37,6 +37,11 @@ enum Command {
         /// A node kind to describe.
         kind: Option<String>,
     },
+    /// Measure a graph's throughput and the cost of each node, headless.
+    Bench(cmd::bench::BenchArgs),
+    /// List, check or download the models effects run (`models/*.yaml`).
+    #[command(subcommand)]
+    Models(cmd::models::ModelsCommand),
     /// Draw a graph as Graphviz dot or Mermaid.
     Graph {
         /// The graph file.
@@ -57,6 +62,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd::run::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
+        Command::Models(command) => cmd::models::run(command),
         Command::Validate { files } => cmd::validate::run(&files),
         Command::Schema { check } => cmd::schema::run(check.as_deref()),
         Command::Nodes { kind } => cmd::nodes::run(kind.as_deref()),

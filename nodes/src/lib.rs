@@ -12,8 +12,10 @@
 //! ```
 
 mod codec;
+mod compose;
 mod effect;
 mod format;
+mod infer;
 mod media;
 mod params;
 mod sink;
@@ -24,15 +26,35 @@ mod test_util;
 use ooblex_runtime::Registry;
 
 pub use codec::jpeg_encode::{JpegEncode, JpegEncodeParams};
+pub use compose::blend::{Blend, BlendMode, BlendParams};
+pub use compose::mosaic::{Mosaic, MosaicParams};
+pub use compose::overlay::{Corner, Overlay, OverlayParams};
+pub use compose::side_by_side::{SideBySide, SideBySideParams};
 pub use effect::blur::{Blur, BlurParams};
+pub use effect::cartoon::{Cartoon, CartoonParams};
+pub use effect::colour::{Colour, ParseColourError};
+pub use effect::draw_detections::{DrawDetections, DrawDetectionsParams};
+pub use effect::edge_detect::{EdgeDetect, EdgeDetectParams};
 pub use effect::grayscale::{Grayscale, GrayscaleParams};
+pub use effect::invert::{Invert, InvertParams};
 pub use effect::mirror::{Mirror, MirrorAxis, MirrorParams};
 pub use effect::pixelate::{Pixelate, PixelateParams};
+pub use effect::sepia::{Sepia, SepiaParams};
 pub use format::convert::{Convert, ConvertParams};
 pub use format::scale::{Scale, ScaleFilter, ScaleParams};
 pub use params::RawFormat;
 pub use sink::json_sink::{JsonSink, JsonSinkParams};
 pub use sink::mjpeg_sink::{MjpegSink, MjpegSinkParams};
+pub use infer::background::{
+    BackgroundBlur, BackgroundBlurParams, BackgroundRemove, BackgroundRemoveParams, BackgroundReplace,
+    BackgroundReplaceParams, RemoveOutput,
+};
+pub use infer::face_detect::{FaceDetect, FaceDetectParams};
+pub use infer::face_redact::{FaceBlur, FacePixelate, FaceRedactParams, FaceSource};
+pub use infer::face_swap::{FaceSwap, FaceSwapParams};
+pub use infer::generic::{FitParam, Infer, InferParams};
+pub use infer::object_detect::{ObjectDetect, ObjectDetectParams};
+pub use infer::style_transfer::{StyleRef, StyleTransfer, StyleTransferParams};
 pub use sink::null_sink::{NullSink, NullSinkParams};
 pub use sink::y4m_sink::{Y4mSink, Y4mSinkParams};
 pub use source::image_source::{ImageSource, ImageSourceParams};
@@ -48,6 +70,15 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<Pixelate>();
     registry.register::<Mirror>();
     registry.register::<Blur>();
+    registry.register::<Sepia>();
+    registry.register::<Invert>();
+    registry.register::<EdgeDetect>();
+    registry.register::<Cartoon>();
+    registry.register::<DrawDetections>();
+    registry.register::<SideBySide>();
+    registry.register::<Mosaic>();
+    registry.register::<Blend>();
+    registry.register::<Overlay>();
     registry.register::<Scale>();
     registry.register::<Convert>();
     registry.register::<JpegEncode>();
@@ -55,6 +86,16 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<MjpegSink>();
     registry.register::<JsonSink>();
     registry.register::<NullSink>();
+    registry.register::<Infer>();
+    registry.register::<FaceDetect>();
+    registry.register::<FaceBlur>();
+    registry.register::<FacePixelate>();
+    registry.register::<FaceSwap>();
+    registry.register::<ObjectDetect>();
+    registry.register::<BackgroundBlur>();
+    registry.register::<BackgroundReplace>();
+    registry.register::<BackgroundRemove>();
+    registry.register::<StyleTransfer>();
 }
 
 /// A registry holding every built-in node kind.

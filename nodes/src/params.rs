@@ -36,12 +36,17 @@ impl From<RawFormat> for PixelFormat {
 
 /// A `path` issue when `path` is not an existing file.
 pub(crate) fn check_file(path: &str, what: &str) -> Vec<ParamIssue> {
+    check_file_param("path", path, what)
+}
+
+/// Checks that `path`, the value of param `field`, is an existing file.
+pub(crate) fn check_file_param(field: &str, path: &str, what: &str) -> Vec<ParamIssue> {
     if Path::new(path).is_file() {
         return Vec::new();
     }
     let cwd = std::env::current_dir().map_or_else(|_| "?".to_string(), |d| d.display().to_string());
     vec![
-        ParamIssue::new("path", format!("`{path}` does not exist or is not a file"))
+        ParamIssue::new(field, format!("`{path}` does not exist or is not a file"))
             .with_hint(format!("give the path of {what}; relative paths start at {cwd}")),
     ]
 }

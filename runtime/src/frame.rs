@@ -183,11 +183,25 @@ pub struct Detection {
     pub landmarks: Vec<[f32; 2]>,
 }
 
+/// One named output of a model, as carried on `tensor` edges.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TensorData {
+    /// The output's name in the model.
+    pub name: String,
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    #[serde(skip)]
+    pub data: Arc<[f32]>,
+}
+
 /// What nodes learned about a frame, carried along with it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metadata {
     /// Objects found by detectors, if a detector ran.
     pub detections: Option<Vec<Detection>>,
+    /// Model outputs, if an `infer` node ran.
+    pub tensors: Option<Vec<TensorData>>,
 }
 
 /// A picture or encoded unit travelling through the graph.
@@ -248,6 +262,25 @@ impl Frame {
             width,
             height,
             planes: format.planes(width, height),
+            ..self.clone()
+        }
+    }
+
+    /// The same timing, stream and metadata without the picture: what `detections` and
+    /// `tensor` ports carry, so results travel without pixels.
+    pub fn without_picture(&self) -> Frame {
+        Frame {
+            buffer: Buffer::from_vec(Vec::new()),
+            format: PixelFormat::Encoded,
+            planes: Planes::default(),
+            ..self.clone()
+        }
+    }
+
+    /// A frame like this one with `meta` replaced.
+    pub fn with_meta(&self, meta: Metadata) -> Frame {
+        Frame {
+            meta: Arc::new(meta),
             ..self.clone()
         }
     }

@@ -28,7 +28,7 @@ pub use exec::executor::{RunningGraph, RuntimeEnv};
 pub use exec::hub::Hub;
 pub use exec::queue::{PushOutcome, Queue, QueuePolicy};
 pub use exec::supervisor::{Exit, RestartRule};
-pub use frame::{Detection, Frame, Metadata, PixelFormat, PlaneLayout, Planes, StreamId};
+pub use frame::{Detection, Frame, Metadata, PixelFormat, PlaneLayout, Planes, StreamId, TensorData};
 pub use graph::diff::GraphDiff;
 pub use graph::document::{Document, Span};
 pub use graph::draw::{DrawFormat, draw};
@@ -39,14 +39,14 @@ pub use graph::spec::{GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LongInput, N
 pub use graph::validate::{
     DEFAULT_FILE_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph, validate,
 };
-pub use metrics::{Histogram, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
+pub use metrics::{Histogram, HistogramSnapshot, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
 pub use node::context::{InputPort, NodeContext, OutputPort};
 pub use node::error::NodeError;
 pub use node::kind::{KindInfo, Node, NodeFactory, NodeKind};
 pub use node::params::{ParamIssue, ParamType, did_you_mean};
 pub use node::port::{InputPortSpec, MediaType, OutputPortSpec, VIDEO_IN, VIDEO_OUT};
 pub use node::registry::Registry;
-pub use node::shapes::{Sink, Source, Transform, sink_node, source_node, transform_node};
+pub use node::shapes::{Sink, Source, Transform, on_blocking_thread, sink_node, skip_frame, source_node, transform_node};
 pub use node::shutdown::Shutdown;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};

@@ -48,23 +48,16 @@ impl Histogram {
     /// Estimated `q`-quantile (0..=1) in seconds, interpolated within its bucket;
     /// `None` before the first observation.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        let counts: Vec<u64> = self.counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
-        let total: u64 = counts.iter().sum();
-        if total == 0 {
-            return None;
+        self.snapshot().quantile(q)
+    }
+
+    /// The counts so far; two snapshots give the distribution of what was
+    /// observed between them ([`HistogramSnapshot::since`]).
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        HistogramSnapshot {
+            counts: std::array::from_fn(|i| self.counts[i].load(Ordering::Relaxed)),
+            sum_nanos: self.sum_nanos.load(Ordering::Relaxed),
         }
-        let rank = q.clamp(0.0, 1.0) * total as f64;
-        let mut seen = 0.0;
-        for (i, &count) in counts.iter().enumerate() {
-            let next = seen + count as f64;
-            if next >= rank && count > 0 {
-                let lower = if i == 0 { 0.0 } else { BUCKETS[i - 1] };
-                let upper = BUCKETS.get(i).copied().unwrap_or(BUCKETS[BUCKETS.len() - 1]);
-                return Some(lower + (upper - lower) * ((rank - seen) / count as f64).clamp(0.0, 1.0));
-            }
-            seen = next;
-        }
-        Some(BUCKETS[BUCKETS.len() - 1])
     }
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
@@ -78,6 +71,56 @@ impl Histogram {
         let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
         let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
         let _ = writeln!(out, "{name}_count{{{labels}}} {cumulative}");
+    }
+}
+
+/// A [`Histogram`]'s counts at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistogramSnapshot {
+    counts: [u64; BUCKETS.len() + 1],
+    sum_nanos: u64,
+}
+
+impl HistogramSnapshot {
+    /// What was observed after `earlier` (a snapshot of the same histogram).
+    pub fn since(&self, earlier: &HistogramSnapshot) -> HistogramSnapshot {
+        HistogramSnapshot {
+            counts: std::array::from_fn(|i| self.counts[i].saturating_sub(earlier.counts[i])),
+            sum_nanos: self.sum_nanos.saturating_sub(earlier.sum_nanos),
+        }
+    }
+
+    /// Observations.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Mean of the observations in seconds (exact, not from buckets); `None` without any.
+    pub fn mean(&self) -> Option<f64> {
+        let count = self.count();
+        (count > 0).then(|| self.sum_nanos as f64 / 1e9 / count as f64)
+    }
+
+    /// Estimated `q`-quantile (0..=1) in seconds, interpolated within its bucket;
+    /// `None` without observations. `quantile(1.0)` is the upper bound of the
+    /// highest bucket that holds an observation.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * total as f64;
+        let mut seen = 0.0;
+        for (i, &count) in self.counts.iter().enumerate() {
+            let next = seen + count as f64;
+            if next >= rank && count > 0 {
+                let lower = if i == 0 { 0.0 } else { BUCKETS[i - 1] };
+                let upper = BUCKETS.get(i).copied().unwrap_or(BUCKETS[BUCKETS.len() - 1]);
+                return Some(lower + (upper - lower) * ((rank - seen) / count as f64).clamp(0.0, 1.0));
+            }
+            seen = next;
+        }
+        Some(BUCKETS[BUCKETS.len() - 1])
     }
 }
 
@@ -396,5 +439,24 @@ mod tests {
         let p99 = h.quantile(0.99).expect("observations were made");
         assert!(p99 > 0.025 && p99 <= 0.05, "{p99}");
         assert_eq!(h.count(), 100);
+    }
+
+    #[test]
+    fn a_snapshot_difference_holds_only_what_came_after() {
+        let h = Histogram::default();
+        for _ in 0..100 {
+            h.observe(Duration::from_millis(40));
+        }
+        let before = h.snapshot();
+        for _ in 0..10 {
+            h.observe(Duration::from_micros(200));
+        }
+        let window = h.snapshot().since(&before);
+        assert_eq!(window.count(), 10);
+        let max = window.quantile(1.0).expect("observations were made");
+        assert!(max > 0.0001 && max <= 0.00025, "{max}");
+        let mean = window.mean().expect("observations were made");
+        assert!((mean - 0.0002).abs() < 1e-9, "{mean}");
+        assert_eq!(before.since(&before).quantile(0.5), None);
     }
 }

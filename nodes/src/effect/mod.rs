@@ -1,12 +1,57 @@
-//! Effects: transforms that change the look of raw video, in every raw format.
+//! Effects: transforms that change the look of raw video, in every raw format
+//! unless their docs say otherwise.
 
 pub(crate) mod blur;
+pub(crate) mod cartoon;
+pub(crate) mod colour;
+pub(crate) mod draw_detections;
+pub(crate) mod edge_detect;
 pub(crate) mod grayscale;
+pub(crate) mod invert;
 pub(crate) mod mirror;
 pub(crate) mod pixelate;
+pub(crate) mod sepia;
+mod sobel;
+
+use ooblex_runtime::{Frame, NodeError, PixelFormat};
+
+use crate::media::raw::RawView;
 
 /// Whether plane `index` of `format` is a 4:2:0 chroma plane (half size).
 pub(crate) fn is_subsampled(format: ooblex_runtime::PixelFormat, index: usize) -> bool {
     use ooblex_runtime::PixelFormat::{I420, Nv12};
     matches!(format, I420 | Nv12) && index > 0
+}
+
+/// The packed RGB formats, which effects that mix colour channels take.
+pub(crate) const PACKED_RGB: &[PixelFormat] = &[PixelFormat::Rgb24, PixelFormat::Rgba];
+
+/// Checks `frame` for effect `node`, which takes only packed RGB: a frame in
+/// another raw format is a frame error whose hint says to convert it first.
+pub(crate) fn packed_rgb_view<'a>(frame: &'a Frame, node: &str) -> Result<RawView<'a>, NodeError> {
+    if frame.format != PixelFormat::Encoded && !PACKED_RGB.contains(&frame.format) {
+        return Err(NodeError::frame(format!(
+            "`{node}` does not take `{}` frames; it takes rgb24 or rgba; \
+             hint: add a `convert` node with `format: rgb24` before it",
+            frame.format
+        )));
+    }
+    RawView::of(frame, node, PACKED_RGB)
+}
+
+/// `v` moved towards `paint` by `alpha` (0 keeps `v`, 255 gives `paint`), rounded.
+#[inline(always)]
+pub(crate) fn mix(v: u8, paint: u8, alpha: u8) -> u8 {
+    let (v, paint, alpha) = (u32::from(v), u32::from(paint), u32::from(alpha));
+    ((v * (255 - alpha) + paint * alpha + 127) / 255) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mix;
+
+    #[test]
+    fn mix_reaches_both_ends() {
+        assert_eq!((mix(10, 200, 0), mix(10, 200, 255), mix(0, 255, 128)), (10, 200, 128));
+    }
 }

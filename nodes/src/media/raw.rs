@@ -189,6 +189,11 @@ impl<'a> PlaneMut<'a> {
         self.shape.height
     }
 
+    /// Bytes per pixel.
+    pub fn bpp(&self) -> usize {
+        self.shape.bytes_per_pixel
+    }
+
     /// Row `y`.
     pub fn row_mut(&mut self, y: usize) -> &mut [u8] {
         let len = row_bytes(&self.shape);

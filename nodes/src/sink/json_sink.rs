@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 
 use ooblex_runtime::{
     Detection, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
-    Sink, sink_node,
+    Sink, TensorData, sink_node,
 };
 use schemars::JsonSchema;
 
@@ -28,10 +28,10 @@ pub struct JsonSink;
 impl NodeKind for JsonSink {
     type Params = JsonSinkParams;
     const NAME: &'static str = "json_sink";
-    const DESCRIPTION: &'static str = "writes one JSON line per frame (seq, pts, size, latency, detections)";
+    const DESCRIPTION: &'static str = "writes one JSON line per frame (seq, pts, size, latency, detections, tensors)";
     const INPUTS: &'static [InputPortSpec] = &[InputPortSpec {
         name: "video",
-        accepts: &[MediaType::RawVideo, MediaType::Jpeg, MediaType::Detections],
+        accepts: &[MediaType::RawVideo, MediaType::Jpeg, MediaType::Detections, MediaType::Tensor],
         required: true,
     }];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
@@ -68,6 +68,41 @@ struct Record<'a> {
     latency_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     detections: Option<&'a [Detection]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tensors: Option<Vec<TensorSummary<'a>>>,
+}
+
+/// Tensors longer than this are summarised without their values.
+const MAX_TENSOR_VALUES: usize = 64;
+
+/// A model output as written: shape and range always, values when short.
+#[derive(Serialize)]
+struct TensorSummary<'a> {
+    name: &'a str,
+    shape: &'a [usize],
+    min: f32,
+    max: f32,
+    mean: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values: Option<&'a [f32]>,
+}
+
+impl<'a> TensorSummary<'a> {
+    fn of(tensor: &'a TensorData) -> TensorSummary<'a> {
+        let data = &tensor.data[..];
+        let (min, max) = data
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let mean = data.iter().map(|&v| f64::from(v)).sum::<f64>() / data.len().max(1) as f64;
+        TensorSummary {
+            name: &tensor.name,
+            shape: &tensor.shape,
+            min,
+            max,
+            mean: mean as f32,
+            values: (data.len() <= MAX_TENSOR_VALUES).then_some(data),
+        }
+    }
 }
 
 struct JsonSinkNode {
@@ -92,6 +127,11 @@ impl Sink for JsonSinkNode {
             height: frame.height,
             latency_ms: frame.age().as_secs_f64() * 1000.0,
             detections: frame.meta.detections.as_deref(),
+            tensors: frame
+                .meta
+                .tensors
+                .as_ref()
+                .map(|tensors| tensors.iter().map(TensorSummary::of).collect()),
         };
         serde_json::to_writer(&mut self.out, &record).map_err(|err| self.write_error(err))?;
         // Others tail the file while the graph runs: every line goes out whole, at once.
@@ -129,6 +169,7 @@ mod tests {
                 bbox: [1.0, 2.0, 3.0, 4.0],
                 landmarks: Vec::new(),
             }]),
+            ..Metadata::default()
         });
         let out = Harness::new(&kind("json_sink"), json!({ "path": path }))
             .input("video", vec![plain, detected])

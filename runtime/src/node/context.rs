@@ -66,6 +66,12 @@ impl OutputPort {
         self.hub.blocking_send(frame);
     }
 
+    /// Sends one more view of a frame already counted on another port (a node giving
+    /// one result per frame on several ports counts each frame once).
+    pub fn blocking_send_also(&self, frame: Frame) {
+        self.hub.blocking_send(frame);
+    }
+
     fn record(&self, frame: &Frame) {
         self.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
         self.metrics.latency.observe(frame.age());
@@ -132,6 +138,11 @@ impl NodeContext {
             hub: hub.clone(),
             metrics: self.metrics.clone(),
         })
+    }
+
+    /// The names of the declared output ports, the default first.
+    pub fn output_names(&self) -> impl Iterator<Item = &str> {
+        self.outputs.iter().map(|(name, _)| name.as_str())
     }
 
     /// The first (default) output port.

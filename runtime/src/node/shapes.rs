@@ -47,7 +47,8 @@ pub trait Sink: Send + 'static {
 }
 
 /// Runs `body` on a blocking thread; a panic there becomes [`NodeError::Panicked`].
-fn on_blocking_thread(
+/// Kinds that implement [`Node`] themselves use it for their frame loop.
+pub fn on_blocking_thread(
     ctx: NodeContext,
     body: impl FnOnce(&NodeContext) -> Result<(), NodeError> + Send + 'static,
 ) -> BoxFuture<'static, Result<(), NodeError>> {
@@ -60,8 +61,8 @@ fn on_blocking_thread(
         .boxed()
 }
 
-/// Counts a skipped frame and logs the first few of a run.
-fn skip_frame(ctx: &NodeContext, err: &NodeError) {
+/// Counts a frame skipped after `err` (a [`NodeError::Frame`]) and logs the first few of a run.
+pub fn skip_frame(ctx: &NodeContext, err: &NodeError) {
     let errors = ctx.metrics.frame_errors.fetch_add(1, Ordering::Relaxed);
     if errors < 5 || errors.is_power_of_two() {
         tracing::warn!(node = %ctx.id, "{err} (frame skipped; {} so far)", errors + 1);
