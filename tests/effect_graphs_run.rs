@@ -30,7 +30,10 @@ fn json(server: &Server, path: &str) -> Value {
 fn every_effect_graph_streams_pictures_without_failures() {
     for graph in GRAPHS {
         let server = Server::start(graph, &["--no-status", "--no-watch"]);
-        let streams = json(&server, "/api/streams")["streams"].as_array().cloned().unwrap_or_default();
+        let streams = json(&server, "/api/streams")["streams"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert!(!streams.is_empty(), "{graph} serves at least one stream");
         for stream in &streams {
             let url = format!("{}{}", server.base, stream["mjpeg"].as_str().expect("an mjpeg url"));
@@ -59,7 +62,9 @@ fn object_detections_reach_the_json_sink() {
     loop {
         assert!(Instant::now() < deadline, "no detection line within 60 s");
         let line = lines.next().expect("the sink writes lines").expect("utf-8 lines");
-        let Ok(record) = serde_json::from_str::<Value>(&line) else { continue };
+        let Ok(record) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
         let labels: Vec<&str> = record["detections"]
             .as_array()
             .into_iter()

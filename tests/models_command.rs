@@ -35,7 +35,13 @@ fn the_shipped_models_check_out() {
     let out = ooblex().args(["models", "verify"]).output().expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    for model in ["blazeface", "centerface", "selfie_segmentation", "multistyle26", "nanodet_g"] {
+    for model in [
+        "blazeface",
+        "centerface",
+        "selfie_segmentation",
+        "multistyle26",
+        "nanodet_g",
+    ] {
         assert!(text.contains(&format!("ok       {model}")), "{model}: {text}");
     }
 }
@@ -52,7 +58,10 @@ fn a_corrupt_file_fails_naming_its_manifest() {
         .expect("runs");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("tiny.yaml") && err.contains("does not match the sha256"), "{err}");
+    assert!(
+        err.contains("tiny.yaml") && err.contains("does not match the sha256"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum InferError {
     /// No manifest of this name in any models directory.
-    #[error("no model `{name}` in {searched}{suggestion}\nhint: `ooblex models list` shows the models; a path to a manifest (`my/model.yaml`) works too")]
+    #[error(
+        "no model `{name}` in {searched}{suggestion}\nhint: `ooblex models list` shows the models; a path to a manifest (`my/model.yaml`) works too"
+    )]
     UnknownModel {
         /// The name asked for.
         name: String,

@@ -19,9 +19,11 @@ mod slots;
 mod store;
 mod tensor;
 
-pub use backend::{BackendKind, Device, InferenceBackend, Session, SessionOptions, TractBackend, backend, open_session};
 #[cfg(feature = "onnxruntime")]
 pub use backend::OnnxRuntimeBackend;
+pub use backend::{
+    BackendKind, Device, InferenceBackend, Session, SessionOptions, TractBackend, backend, open_session,
+};
 pub use error::InferError;
 pub use manifest::{Channels, Layout, Manifest, OutputSpec, PictureInput, Resize, StyleInput, Task};
 pub use slots::{InferenceSlots, SlotGuard};

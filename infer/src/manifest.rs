@@ -192,10 +192,14 @@ impl Manifest {
             )));
         }
         if manifest.input.width.is_some() != manifest.input.height.is_some() {
-            return Err(invalid("`input.width` and `input.height` go together: give both or neither".into()));
+            return Err(invalid(
+                "`input.width` and `input.height` go together: give both or neither".into(),
+            ));
         }
         if manifest.input.multiple_of == 0 || manifest.input.std.contains(&0.0) {
-            return Err(invalid("`input.multiple_of` and every `input.std` must be non-zero".into()));
+            return Err(invalid(
+                "`input.multiple_of` and every `input.std` must be non-zero".into(),
+            ));
         }
         if manifest.outputs.is_empty() {
             return Err(invalid("`outputs` lists no output".into()));
@@ -224,7 +228,10 @@ outputs: [{ name: y, meaning: z }]
     #[test]
     fn a_complete_manifest_parses() {
         let m = Manifest::parse(GOOD, Path::new("m.yaml")).expect("valid");
-        assert_eq!((m.task, m.input.layout, m.input.multiple_of), (Task::FaceDetection, Layout::Nchw, 32));
+        assert_eq!(
+            (m.task, m.input.layout, m.input.multiple_of),
+            (Task::FaceDetection, Layout::Nchw, 32)
+        );
         assert_eq!(m.input.fixed_size(), None);
     }
 
@@ -232,7 +239,10 @@ outputs: [{ name: y, meaning: z }]
     fn a_bad_digest_is_refused_with_the_manifest_named() {
         let text = GOOD.replace("0123456789abcdef0123", "XYZ");
         let err = Manifest::parse(&text, Path::new("models/m.yaml")).expect_err("bad sha");
-        assert!(err.to_string().contains("models/m.yaml") && err.to_string().contains("sha256"), "{err}");
+        assert!(
+            err.to_string().contains("models/m.yaml") && err.to_string().contains("sha256"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -134,7 +134,10 @@ impl ModelStore {
                 .collect();
             paths.sort();
             for path in paths {
-                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 if names.contains(&stem) {
                     continue;
                 }
@@ -243,7 +246,10 @@ mod tests {
         assert!(err.to_string().contains("m.yaml"), "names the manifest: {err}");
         std::fs::remove_file(dir.join("m.onnx")).expect("remove model");
         let err = store.load("m").expect_err("file missing");
-        assert!(matches!(err, InferError::MissingFile { .. }) && err.to_string().contains("m.yaml"), "{err}");
+        assert!(
+            matches!(err, InferError::MissingFile { .. }) && err.to_string().contains("m.yaml"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ impl Tensor {
     ///
     /// Panics if `data.len()` is not the product of `shape` (a caller's broken invariant).
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Tensor {
-        assert_eq!(shape.iter().product::<usize>(), data.len(), "tensor data does not fill shape {shape:?}");
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "tensor data does not fill shape {shape:?}"
+        );
         Tensor { shape, data }
     }
 

@@ -62,9 +62,17 @@ fn tract_and_onnxruntime_agree_on_every_model() {
         for ((a, b), spec) in tract.iter().zip(&ort).zip(&model.manifest.outputs) {
             assert_eq!(a.shape, b.shape, "{name} {}", spec.name);
             let scale = b.data.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-            let worst = a.data.iter().zip(&b.data).fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+            let worst = a
+                .data
+                .iter()
+                .zip(&b.data)
+                .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
             println!("{name} {}: max difference {worst:e} (largest value {scale})", spec.name);
-            assert!(worst <= 1e-3 * scale, "{name} {}: max difference {worst} of {scale}", spec.name);
+            assert!(
+                worst <= 1e-3 * scale,
+                "{name} {}: max difference {worst} of {scale}",
+                spec.name
+            );
         }
     }
 }

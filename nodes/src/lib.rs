@@ -42,9 +42,6 @@ pub use effect::pixelate::{Pixelate, PixelateParams};
 pub use effect::sepia::{Sepia, SepiaParams};
 pub use format::convert::{Convert, ConvertParams};
 pub use format::scale::{Scale, ScaleFilter, ScaleParams};
-pub use params::RawFormat;
-pub use sink::json_sink::{JsonSink, JsonSinkParams};
-pub use sink::mjpeg_sink::{MjpegSink, MjpegSinkParams};
 pub use infer::background::{
     BackgroundBlur, BackgroundBlurParams, BackgroundRemove, BackgroundRemoveParams, BackgroundReplace,
     BackgroundReplaceParams, RemoveOutput,
@@ -55,6 +52,9 @@ pub use infer::face_swap::{FaceSwap, FaceSwapParams};
 pub use infer::generic::{FitParam, Infer, InferParams};
 pub use infer::object_detect::{ObjectDetect, ObjectDetectParams};
 pub use infer::style_transfer::{StyleRef, StyleTransfer, StyleTransferParams};
+pub use params::RawFormat;
+pub use sink::json_sink::{JsonSink, JsonSinkParams};
+pub use sink::mjpeg_sink::{MjpegSink, MjpegSinkParams};
 pub use sink::null_sink::{NullSink, NullSinkParams};
 pub use sink::y4m_sink::{Y4mSink, Y4mSinkParams};
 pub use source::image_source::{ImageSource, ImageSourceParams};

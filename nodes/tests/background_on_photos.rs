@@ -43,7 +43,11 @@ fn background_replace_paints_the_background_with_the_colour() {
 
 #[test]
 fn background_remove_gives_the_person_as_alpha() {
-    let removed = one_frame("background_remove", json!({ "output": "alpha" }), photo("astronaut.png"));
+    let removed = one_frame(
+        "background_remove",
+        json!({ "output": "alpha" }),
+        photo("astronaut.png"),
+    );
     assert_eq!(removed.format, PixelFormat::Rgba);
     let alpha = |x: usize, y: usize| removed.buffer.as_slice()[(y * 512 + x) * 4 + 3];
     assert!(alpha(240, 200) > 200, "person opaque: {}", alpha(240, 200));

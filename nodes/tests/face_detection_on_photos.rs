@@ -18,10 +18,17 @@ fn both_models_find_the_one_face_in_the_astronaut_photo_at_the_same_place() {
     let astronaut = photo("astronaut.png");
     let blaze = faces(&astronaut, json!({ "model": "blazeface" }));
     let center = faces(&astronaut, json!({ "model": "centerface", "size": 512 }));
-    assert_eq!((blaze.len(), center.len()), (1, 1), "blazeface {blaze:?}\ncenterface {center:?}");
+    assert_eq!(
+        (blaze.len(), center.len()),
+        (1, 1),
+        "blazeface {blaze:?}\ncenterface {center:?}"
+    );
     let (b, c) = (&blaze[0], &center[0]);
     assert!(b.score > 0.8 && c.score > 0.8, "confident: {b:?} {c:?}");
-    assert!(iou(b.bbox, c.bbox) > 0.5, "the two models agree on the box: {b:?} {c:?}");
+    assert!(
+        iou(b.bbox, c.bbox) > 0.5,
+        "the two models agree on the box: {b:?} {c:?}"
+    );
     // The face is in the upper middle of the photo, a fifth of its width.
     let [x0, y0, x1, y1] = c.bbox;
     assert!((150.0..260.0).contains(&x0) && (40.0..140.0).contains(&y0), "{c:?}");
@@ -65,5 +72,8 @@ fn a_missing_model_is_a_clear_start_up_error() {
         Ok(_) => panic!("an unknown model is refused at validation"),
     };
     let text = format!("{issues:?}");
-    assert!(text.contains("blazefase") && text.contains("did you mean `blazeface`"), "{text}");
+    assert!(
+        text.contains("blazefase") && text.contains("did you mean `blazeface`"),
+        "{text}"
+    );
 }

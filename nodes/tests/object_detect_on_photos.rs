@@ -20,7 +20,10 @@ fn labels(name: &str) -> Vec<String> {
 fn the_astronaut_is_a_person_and_chelsea_is_a_cat() {
     assert_eq!(labels("astronaut.png").first().map(String::as_str), Some("person"));
     let cat = labels("chelsea.png");
-    assert!(cat.contains(&"cat".to_string()) && !cat.contains(&"person".to_string()), "{cat:?}");
+    assert!(
+        cat.contains(&"cat".to_string()) && !cat.contains(&"person".to_string()),
+        "{cat:?}"
+    );
 }
 
 #[test]

@@ -19,7 +19,11 @@ fn check_redaction(kind: &str, detectors_blind: bool) {
     let (mx, my) = ((x1 - x0) * 15 / 100, (y1 - y0) * 15 / 100);
     let features = [x0 + mx, y0 + my, x1 - mx, y1 - my];
     let kept = detail_kept(&astronaut, &redacted, features);
-    assert!(kept < 0.15, "{kind}: {:.0}% of the face's fine detail is left", kept * 100.0);
+    assert!(
+        kept < 0.15,
+        "{kind}: {:.0}% of the face's fine detail is left",
+        kept * 100.0
+    );
     if detectors_blind {
         for model in ["centerface", "blazeface"] {
             let left = faces(&redacted, json!({ "model": model, "size": 512, "threshold": 0.5 }));
@@ -36,7 +40,11 @@ fn check_redaction(kind: &str, detectors_blind: bool) {
         [(x1 + pad_x).min(w), 0, w, h],
     ] {
         if region[2] > region[0] && region[3] > region[1] {
-            assert_eq!(mean_abs_diff(&astronaut, &redacted, region), 0.0, "{kind}: {region:?} changed");
+            assert_eq!(
+                mean_abs_diff(&astronaut, &redacted, region),
+                0.0,
+                "{kind}: {region:?} changed"
+            );
         }
     }
 }

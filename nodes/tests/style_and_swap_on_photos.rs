@@ -13,14 +13,23 @@ fn style_transfer_repaints_the_picture_at_its_size_and_styles_differ() {
     assert_eq!((three.width, three.height), (512, 512));
     let whole = [0, 0, 512, 512];
     assert!(mean_abs_diff(&astronaut, &three, whole) > 20.0, "repainted");
-    assert!(mean_abs_diff(&three, &nineteen, whole) > 10.0, "two styles look different");
+    assert!(
+        mean_abs_diff(&three, &nineteen, whole) > 10.0,
+        "two styles look different"
+    );
     let half = one_frame(
         "style_transfer",
         json!({ "style": 3, "size": 256, "strength": 0.5 }),
         astronaut.clone(),
     );
-    let (full, partial) = (mean_abs_diff(&astronaut, &three, whole), mean_abs_diff(&astronaut, &half, whole));
-    assert!((partial - full / 2.0).abs() < full * 0.1, "strength 0.5 is halfway: {partial} vs {full}");
+    let (full, partial) = (
+        mean_abs_diff(&astronaut, &three, whole),
+        mean_abs_diff(&astronaut, &half, whole),
+    );
+    assert!(
+        (partial - full / 2.0).abs() < full * 0.1,
+        "strength 0.5 is halfway: {partial} vs {full}"
+    );
 }
 
 #[test]
@@ -68,5 +77,8 @@ fn style_transfer_through_tract_and_onnxruntime_agrees() {
         .max()
         .unwrap_or(0);
     let mean = mean_abs_diff(&tract, &ort, [0, 0, 512, 512]);
-    assert!(worst <= 3 && mean < 0.1, "tract and onnxruntime differ by up to {worst} (mean {mean})");
+    assert!(
+        worst <= 3 && mean < 0.1,
+        "tract and onnxruntime differ by up to {worst} (mean {mean})"
+    );
 }

@@ -46,7 +46,9 @@ pub use node::kind::{KindInfo, Node, NodeFactory, NodeKind};
 pub use node::params::{ParamIssue, ParamType, did_you_mean};
 pub use node::port::{InputPortSpec, MediaType, OutputPortSpec, VIDEO_IN, VIDEO_OUT};
 pub use node::registry::Registry;
-pub use node::shapes::{Sink, Source, Transform, on_blocking_thread, sink_node, skip_frame, source_node, transform_node};
+pub use node::shapes::{
+    Sink, Source, Transform, on_blocking_thread, sink_node, skip_frame, source_node, transform_node,
+};
 pub use node::shutdown::Shutdown;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};

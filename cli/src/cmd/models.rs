@@ -116,7 +116,12 @@ fn fetch(store: &ModelStore, name: &str) -> anyhow::Result<ExitCode> {
         .arg(&partial)
         .arg(url)
         .status()
-        .map_err(|e| anyhow::anyhow!("cannot run curl: {e}\nhelp: install curl, or download {url} to {} by hand", file.display()))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot run curl: {e}\nhelp: install curl, or download {url} to {} by hand",
+                file.display()
+            )
+        })?;
     if !status.success() {
         std::fs::remove_file(&partial).ok();
         eprintln!("error: downloading {url} failed ({status})");

@@ -54,7 +54,10 @@ fn library_path() -> Option<PathBuf> {
         return Some(PathBuf::from(path));
     }
     let output = std::process::Command::new("python3")
-        .args(["-c", "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))"])
+        .args([
+            "-c",
+            "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))",
+        ])
         .output()
         .ok()?;
     let package = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
@@ -87,7 +90,9 @@ impl InferenceBackend for OnnxRuntimeBackend {
         };
         let mut builder = OrtSession::builder(self.environment).map_err(load_error)?;
         if options.threads > 0 {
-            builder = builder.with_intra_threads(options.threads).map_err(|e| load_error(e.into()))?;
+            builder = builder
+                .with_intra_threads(options.threads)
+                .map_err(|e| load_error(e.into()))?;
         }
         let provider = match options.device {
             Device::Cpu => None,

@@ -35,7 +35,13 @@ impl InferenceBackend for TractBackend {
         };
         let mut graph = tract_onnx::onnx().model_for_path(&model.file).map_err(load_error)?;
         let mut input_names = Vec::new();
-        for (index, outlet) in graph.input_outlets().map_err(load_error)?.to_vec().into_iter().enumerate() {
+        for (index, outlet) in graph
+            .input_outlets()
+            .map_err(load_error)?
+            .to_vec()
+            .into_iter()
+            .enumerate()
+        {
             let name = graph.node(outlet.node).name.clone();
             if let Some((_, shape)) = options.input_shapes.iter().find(|(n, _)| *n == name) {
                 graph
@@ -48,7 +54,8 @@ impl InferenceBackend for TractBackend {
         graph.select_outputs_by_name(&outputs).map_err(load_error)?;
         let optimized = graph.into_optimized().map_err(load_error)?;
         let run_options = RunOptions {
-            executor: (options.threads > 1).then(|| tract_onnx::prelude::multithread::Executor::multithread(options.threads)),
+            executor: (options.threads > 1)
+                .then(|| tract_onnx::prelude::multithread::Executor::multithread(options.threads)),
             ..RunOptions::default()
         };
         let plan = optimized.into_runnable_with_options(&run_options).map_err(load_error)?;

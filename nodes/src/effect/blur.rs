@@ -86,7 +86,13 @@ fn average(sum: u32, reciprocal: u32) -> u8 {
 }
 
 /// Box-blurs `src` into `dst`; samples beyond the edges repeat the edge.
-pub(crate) fn blur_plane(src: Plane<'_>, dst: &mut PlaneMut<'_>, radius: usize, scratch: &mut Vec<u8>, sums: &mut Vec<u32>) {
+pub(crate) fn blur_plane(
+    src: Plane<'_>,
+    dst: &mut PlaneMut<'_>,
+    radius: usize,
+    scratch: &mut Vec<u8>,
+    sums: &mut Vec<u32>,
+) {
     let row_bytes = src.width() * src.bpp();
     scratch.resize(row_bytes * src.height(), 0);
     let inv = reciprocal(radius);

@@ -154,7 +154,8 @@ pub struct BackgroundReplace;
 impl NodeKind for BackgroundReplace {
     type Params = BackgroundReplaceParams;
     const NAME: &'static str = "background_replace";
-    const DESCRIPTION: &'static str = "puts a colour or a picture behind the people in the picture (person segmentation)";
+    const DESCRIPTION: &'static str =
+        "puts a colour or a picture behind the people in the picture (person segmentation)";
     const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
@@ -349,10 +350,22 @@ impl BackgroundNode {
                 self.blurred_once.resize(bytes, 0);
                 self.behind.resize(bytes, 0);
                 let mut once = RawMut::new(&mut self.blurred_once, format, width, height);
-                blur_plane(view.plane(0), &mut once.planes_mut()[0], radius, &mut self.scratch, &mut self.sums);
+                blur_plane(
+                    view.plane(0),
+                    &mut once.planes_mut()[0],
+                    radius,
+                    &mut self.scratch,
+                    &mut self.sums,
+                );
                 let once = RawView::tight(&self.blurred_once, format, width, height);
                 let mut out = RawMut::new(&mut self.behind, format, width, height);
-                blur_plane(once.plane(0), &mut out.planes_mut()[0], radius, &mut self.scratch, &mut self.sums);
+                blur_plane(
+                    once.plane(0),
+                    &mut out.planes_mut()[0],
+                    radius,
+                    &mut self.scratch,
+                    &mut self.sums,
+                );
             }
         }
         Ok(())

@@ -67,7 +67,14 @@ impl FaceDetectParams {
             device: self.device,
             threads: self.threads,
         };
-        Detector::open(kind, &self.model, Task::FaceDetection, run_on, self.threshold, Some(self.size as usize))
+        Detector::open(
+            kind,
+            &self.model,
+            Task::FaceDetection,
+            run_on,
+            self.threshold,
+            Some(self.size as usize),
+        )
     }
 }
 

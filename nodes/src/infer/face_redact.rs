@@ -252,7 +252,13 @@ impl FaceRedactNode {
         for _ in 0..3 {
             let source = RawView::tight(&self.region, view.format, w, h);
             let mut target = RawMut::new(&mut self.blurred, view.format, w, h);
-            blur_plane(source.plane(0), &mut target.planes_mut()[0], radius, &mut self.scratch, &mut self.sums);
+            blur_plane(
+                source.plane(0),
+                &mut target.planes_mut()[0],
+                radius,
+                &mut self.scratch,
+                &mut self.sums,
+            );
             std::mem::swap(&mut self.region, &mut self.blurred);
         }
         let plane = &mut out.planes_mut()[0];

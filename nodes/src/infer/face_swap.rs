@@ -76,7 +76,11 @@ impl NodeKind for FaceSwap {
     fn check(params: &FaceSwapParams) -> Vec<ParamIssue> {
         let mut issues = check_model(&params.model, Task::FaceDetection);
         if let Some(reference) = &params.reference {
-            issues.extend(check_file_param("reference", reference, "a PNG or JPEG picture with one face"));
+            issues.extend(check_file_param(
+                "reference",
+                reference,
+                "a PNG or JPEG picture with one face",
+            ));
         }
         issues
     }
@@ -166,7 +170,11 @@ impl Similarity {
             cross += fx * ty - fy * tx;
             norm += fx * fx + fy * fy;
         }
-        let (a, b) = if norm > 0.0 { (dot / norm, cross / norm) } else { (1.0, 0.0) };
+        let (a, b) = if norm > 0.0 {
+            (dot / norm, cross / norm)
+        } else {
+            (1.0, 0.0)
+        };
         Similarity {
             a,
             b,
@@ -319,7 +327,10 @@ fn paste_face(target: &Source<'_>, source: &Source<'_>, out: &mut RawMut<'_>, bb
             weight[i] = alpha;
             count += 1.0;
             for c in 0..3 {
-                let (s, t) = (f64::from(warped[i * 3 + c]), f64::from(target.bytes[(y * w + x) * target.bpp + c]));
+                let (s, t) = (
+                    f64::from(warped[i * 3 + c]),
+                    f64::from(target.bytes[(y * w + x) * target.bpp + c]),
+                );
                 stats[c][0] += s;
                 stats[c][1] += s * s;
                 stats[c][2] += t;
@@ -371,7 +382,10 @@ mod tests {
         let from = [[10.0, 10.0], [30.0, 12.0], [20.0, 25.0], [21.0, 35.0]];
         let to = from.map(|p| truth.apply(p));
         let fitted = Similarity::fit(&from, &to);
-        for (got, want) in [fitted.a, fitted.b, fitted.tx, fitted.ty].iter().zip([0.8, 0.3, 5.0, -2.0]) {
+        for (got, want) in [fitted.a, fitted.b, fitted.tx, fitted.ty]
+            .iter()
+            .zip([0.8, 0.3, 5.0, -2.0])
+        {
             assert!((got - want).abs() < 1e-3, "{fitted:?}");
         }
     }

@@ -70,8 +70,10 @@ impl NodeKind for Infer {
     fn check(params: &InferParams) -> Vec<ParamIssue> {
         match ModelStore::discover().manifest(&params.model) {
             Ok(_) => Vec::new(),
-            Err(err) => vec![ParamIssue::new("model", err.to_string().lines().next().unwrap_or_default())
-                .with_hint("`ooblex models list` shows the models")],
+            Err(err) => vec![
+                ParamIssue::new("model", err.to_string().lines().next().unwrap_or_default())
+                    .with_hint("`ooblex models list` shows the models"),
+            ],
         }
     }
 

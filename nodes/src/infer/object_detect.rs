@@ -57,8 +57,7 @@ pub struct ObjectDetect;
 impl NodeKind for ObjectDetect {
     type Params = ObjectDetectParams;
     const NAME: &'static str = "object_detect";
-    const DESCRIPTION: &'static str =
-        "finds objects (people, cars, animals, ...): the video goes on with `detections` metadata, and the objects alone go out on `detections`";
+    const DESCRIPTION: &'static str = "finds objects (people, cars, animals, ...): the video goes on with `detections` metadata, and the objects alone go out on `detections`";
     const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT, DETECTIONS_OUT];
 
@@ -76,10 +75,12 @@ impl NodeKind for ObjectDetect {
             .filter(|label| !manifest.labels.contains(label))
             .map(|label| {
                 let close = ooblex_runtime::did_you_mean(label, manifest.labels.iter().map(String::as_str));
-                ParamIssue::new("labels", format!("`{}` has no class `{label}`", manifest.name)).with_hint(match close {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None => format!("its classes: {}", manifest.labels.join(", ")),
-                })
+                ParamIssue::new("labels", format!("`{}` has no class `{label}`", manifest.name)).with_hint(
+                    match close {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!("its classes: {}", manifest.labels.join(", ")),
+                    },
+                )
             })
             .collect()
     }
@@ -90,7 +91,14 @@ impl NodeKind for ObjectDetect {
             device: params.device,
             threads: params.threads,
         };
-        let detector = Detector::open(Self::NAME, &params.model, Task::ObjectDetection, run_on, params.threshold, None)?;
+        let detector = Detector::open(
+            Self::NAME,
+            &params.model,
+            Task::ObjectDetection,
+            run_on,
+            params.threshold,
+            None,
+        )?;
         Ok(annotate_node(ObjectDetectNode {
             detector,
             labels: params.labels.clone(),

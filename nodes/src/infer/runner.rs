@@ -61,7 +61,10 @@ fn models_of(store: &ModelStore, task: Task) -> String {
         .map(|(_, m)| format!("`{}`", m.name))
         .collect();
     if names.is_empty() {
-        format!("no {} model is installed; `ooblex models list` shows what is", task.name())
+        format!(
+            "no {} model is installed; `ooblex models list` shows what is",
+            task.name()
+        )
     } else {
         format!("{} models: {}", task.name(), names.join(", "))
     }
@@ -118,7 +121,11 @@ impl ModelRunner {
             return size;
         }
         let scale = long_side.map_or(1.0, |side| (side as f32 / frame_w.max(frame_h) as f32).min(1.0));
-        let round = |v: usize| ((v as f32 * scale).round() as usize).max(1).next_multiple_of(input.multiple_of);
+        let round = |v: usize| {
+            ((v as f32 * scale).round() as usize)
+                .max(1)
+                .next_multiple_of(input.multiple_of)
+        };
         (round(frame_w), round(frame_h))
     }
 
@@ -159,10 +166,18 @@ impl ModelRunner {
         let kind = self.kind;
         let result = (|| {
             let session = self.session_for(size)?;
-            let mut inputs = vec![(input.name.as_str(), TensorView { shape: &shape, data: &data })];
+            let mut inputs = vec![(
+                input.name.as_str(),
+                TensorView {
+                    shape: &shape,
+                    data: &data,
+                },
+            )];
             inputs.extend_from_slice(extra);
             let _slot = InferenceSlots::global().acquire();
-            session.run(&inputs).map_err(|e| NodeError::failed(format!("`{kind}`: {e}")))
+            session
+                .run(&inputs)
+                .map_err(|e| NodeError::failed(format!("`{kind}`: {e}")))
         })();
         self.picture.data = data;
         let outputs = result?;

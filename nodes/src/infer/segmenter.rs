@@ -63,7 +63,10 @@ fn scale_mask(mask: &[f32], (mask_w, mask_h): (usize, usize), (out_w, out_h): (u
     for y in 0..out_h {
         let fy = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (mask_h - 1) as f32);
         let y0 = fy as usize;
-        let (top, bottom) = (&mask[y0 * mask_w..][..mask_w], &mask[(y0 + 1).min(mask_h - 1) * mask_w..][..mask_w]);
+        let (top, bottom) = (
+            &mask[y0 * mask_w..][..mask_w],
+            &mask[(y0 + 1).min(mask_h - 1) * mask_w..][..mask_w],
+        );
         let wy = fy - y0 as f32;
         for &(x0, x1, wx) in &columns {
             let upper = top[x0] + (top[x1] - top[x0]) * wx;

@@ -106,15 +106,19 @@ fn style_weights(params: &StyleTransferParams, manifest: &Manifest) -> Result<Ve
     } else {
         for (key, &weight) in &params.styles {
             if !(weight >= 0.0 && weight.is_finite()) {
-                return Err(ParamIssue::new("styles", format!("the weight of style `{key}` is {weight}"))
-                    .with_hint("weights are zero or more"));
+                return Err(
+                    ParamIssue::new("styles", format!("the weight of style `{key}` is {weight}"))
+                        .with_hint("weights are zero or more"),
+                );
             }
             weights[index_of("styles", &StyleRef::Name(key.clone()))?] += weight;
         }
     }
     let total: f32 = weights.iter().sum();
     if total <= 0.0 {
-        return Err(ParamIssue::new("styles", "every weight is zero").with_hint("give at least one style a weight above 0"));
+        return Err(
+            ParamIssue::new("styles", "every weight is zero").with_hint("give at least one style a weight above 0")
+        );
     }
     Ok(weights.into_iter().map(|w| w / total).collect())
 }
@@ -125,7 +129,8 @@ pub struct StyleTransfer;
 impl NodeKind for StyleTransfer {
     type Params = StyleTransferParams;
     const NAME: &'static str = "style_transfer";
-    const DESCRIPTION: &'static str = "repaints the video in a painting's style (one style or a blend), at the input's size";
+    const DESCRIPTION: &'static str =
+        "repaints the video in a painting's style (one style or a blend), at the input's size";
     const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
@@ -206,7 +211,11 @@ impl Transform for StyleTransferNode {
         self.styled.resize(w * h * 3, 0);
         for (i, out) in self.styled.chunks_exact_mut(3).enumerate() {
             for (c, value) in out.iter_mut().enumerate() {
-                let v = if nchw { picture.data[c * w * h + i] } else { picture.data[i * 3 + c] };
+                let v = if nchw {
+                    picture.data[c * w * h + i]
+                } else {
+                    picture.data[i * 3 + c]
+                };
                 *value = (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
             }
         }

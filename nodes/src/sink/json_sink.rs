@@ -31,7 +31,12 @@ impl NodeKind for JsonSink {
     const DESCRIPTION: &'static str = "writes one JSON line per frame (seq, pts, size, latency, detections, tensors)";
     const INPUTS: &'static [InputPortSpec] = &[InputPortSpec {
         name: "video",
-        accepts: &[MediaType::RawVideo, MediaType::Jpeg, MediaType::Detections, MediaType::Tensor],
+        accepts: &[
+            MediaType::RawVideo,
+            MediaType::Jpeg,
+            MediaType::Detections,
+            MediaType::Tensor,
+        ],
         required: true,
     }];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
@@ -90,9 +95,9 @@ struct TensorSummary<'a> {
 impl<'a> TensorSummary<'a> {
     fn of(tensor: &'a TensorData) -> TensorSummary<'a> {
         let data = &tensor.data[..];
-        let (min, max) = data
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (min, max) = data.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
         let mean = data.iter().map(|&v| f64::from(v)).sum::<f64>() / data.len().max(1) as f64;
         TensorSummary {
             name: &tensor.name,

@@ -9,7 +9,9 @@ use ooblex_runtime::{Buffer, Detection, Frame, PixelFormat};
 
 /// A photo from `tests/data` as an rgb24 frame.
 pub fn photo(name: &str) -> Frame {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(name);
     let image = image::open(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
         .to_rgb8();
@@ -102,7 +104,11 @@ pub fn detail_kept(a: &Frame, b: &Frame, rect: [usize; 4]) -> f64 {
         va += (x - ma) * (x - ma);
         vb += (y - mb) * (y - mb);
     }
-    if va == 0.0 || vb == 0.0 { 0.0 } else { cov / (va * vb).sqrt() }
+    if va == 0.0 || vb == 0.0 {
+        0.0
+    } else {
+        cov / (va * vb).sqrt()
+    }
 }
 
 /// A detection's box in whole pixels.

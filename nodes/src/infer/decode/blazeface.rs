@@ -16,7 +16,10 @@ const VALUES: usize = 16;
 /// the `size` input.
 pub(crate) fn decode(outputs: &[Tensor], size: (usize, usize), threshold: f32) -> Result<Vec<Detection>, NodeError> {
     let [scores_a, scores_b, boxes_a, boxes_b] = outputs else {
-        return Err(bad_outputs("blazeface", format!("{} outputs instead of 4", outputs.len())));
+        return Err(bad_outputs(
+            "blazeface",
+            format!("{} outputs instead of 4", outputs.len()),
+        ));
     };
     let (width, height) = (size.0 as f32, size.1 as f32);
     let mut found = Vec::new();

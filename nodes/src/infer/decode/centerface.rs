@@ -12,11 +12,19 @@ const STRIDE: f32 = 4.0;
 /// Faces from outputs `[heatmap 1x1xHxW, scale 1x2xHxW, offset 1x2xHxW, landmarks 1x10xHxW]`.
 pub(crate) fn decode(outputs: &[Tensor], threshold: f32) -> Result<Vec<Detection>, NodeError> {
     let [heatmap, scale, offset, landmarks] = outputs else {
-        return Err(bad_outputs("centerface", format!("{} outputs instead of 4", outputs.len())));
+        return Err(bad_outputs(
+            "centerface",
+            format!("{} outputs instead of 4", outputs.len()),
+        ));
     };
     let (rows, cols) = match heatmap.shape[..] {
         [1, 1, rows, cols] => (rows, cols),
-        _ => return Err(bad_outputs("centerface", format!("heatmap of shape {:?}", heatmap.shape))),
+        _ => {
+            return Err(bad_outputs(
+                "centerface",
+                format!("heatmap of shape {:?}", heatmap.shape),
+            ));
+        }
     };
     let cells = rows * cols;
     if scale.len() != 2 * cells || offset.len() != 2 * cells || landmarks.len() != 10 * cells {

@@ -19,7 +19,11 @@ pub(crate) fn decode(outputs: &[Tensor], labels: &[String], threshold: f32) -> R
     if outputs.len() != 2 * STRIDES.len() || labels.is_empty() {
         return Err(bad_outputs(
             "nanodet",
-            format!("{} outputs and {} labels (6 outputs and the class names are needed)", outputs.len(), labels.len()),
+            format!(
+                "{} outputs and {} labels (6 outputs and the class names are needed)",
+                outputs.len(),
+                labels.len()
+            ),
         ));
     }
     let classes = labels.len();
@@ -31,7 +35,10 @@ pub(crate) fn decode(outputs: &[Tensor], labels: &[String], threshold: f32) -> R
         if side * side != cells || cls.len() != cells * classes || reg.len() != cells * 4 * BINS {
             return Err(bad_outputs(
                 "nanodet",
-                format!("stride {stride}: shapes {:?} and {:?} for {classes} classes", cls.shape, reg.shape),
+                format!(
+                    "stride {stride}: shapes {:?} and {:?} for {classes} classes",
+                    cls.shape, reg.shape
+                ),
             ));
         }
         for cell in 0..cells {
@@ -47,7 +54,8 @@ pub(crate) fn decode(outputs: &[Tensor], labels: &[String], threshold: f32) -> R
             let cx = ((cell % side) as f32 + 0.5) * stride as f32;
             let cy = ((cell / side) as f32 + 0.5) * stride as f32;
             let bins = &reg.data[cell * 4 * BINS..(cell + 1) * 4 * BINS];
-            let [left, top, right, bottom] = [0, 1, 2, 3].map(|k| expected_bin(&bins[k * BINS..(k + 1) * BINS]) * stride as f32);
+            let [left, top, right, bottom] =
+                [0, 1, 2, 3].map(|k| expected_bin(&bins[k * BINS..(k + 1) * BINS]) * stride as f32);
             found.push(Detection {
                 label: labels[class].clone(),
                 score,
