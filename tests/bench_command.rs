@@ -113,6 +113,7 @@ fn bench_reports_every_node_once_per_size() {
     let log = std::fs::read_to_string(dir.join("frames.jsonl")).expect("json_sink wrote its file");
     let last: Value = serde_json::from_str(log.lines().last().expect("frames were logged")).expect("a JSON line");
     assert_eq!((&last["width"], &last["height"]), (&160.into(), &120.into()), "{last}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -133,6 +134,7 @@ fn bench_stops_when_every_source_has_ended() {
         .as_array()
         .and_then(|n| n.iter().find(|n| n["node"] == "out"));
     assert_eq!(out_node.map(|n| &n["frames_out"]), Some(&15.into()), "{json:#}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -151,4 +153,5 @@ fn a_bad_override_fails_with_the_validation_error() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("the graph has no node `pixx`"), "{stderr}");
     assert!(stderr.contains("did you mean `pix`?"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,7 +12,7 @@ use ooblex_runtime::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::compose::picture::Fitter;
+use crate::media::fit::Fitter;
 use crate::effect::blur::blur_plane;
 use crate::effect::colour::Colour;
 use crate::infer::runner::{RunOn, check_model};

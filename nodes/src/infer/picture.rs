@@ -4,7 +4,7 @@
 use ooblex_infer::{Channels, Layout, PictureInput, Resize};
 use ooblex_runtime::{NodeError, PixelFormat};
 
-use crate::compose::picture::Fitter;
+use crate::media::fit::Fitter;
 use crate::media::raw::RawView;
 
 /// How a frame is fitted into a model input of another shape.
@@ -41,7 +41,7 @@ pub(crate) struct Placement {
 
 impl Placement {
     /// A point in model input pixels, in frame pixels.
-    pub fn to_frame(&self, [x, y]: [f32; 2]) -> [f32; 2] {
+    pub fn to_frame(self, [x, y]: [f32; 2]) -> [f32; 2] {
         [(x - self.pad_x) / self.scale_x, (y - self.pad_y) / self.scale_y]
     }
 

@@ -11,7 +11,7 @@ use ooblex_runtime::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::compose::picture::Fitter;
+use crate::media::fit::Fitter;
 use crate::infer::picture::Fit;
 use crate::infer::runner::{ModelRunner, RunOn, check_model};
 use crate::media::raw::{RawView, new_picture};

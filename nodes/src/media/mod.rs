@@ -2,6 +2,7 @@
 //! format conversion, JPEG encoding, Y4M headers and a bitmap text renderer.
 
 pub(crate) mod canvas;
+pub(crate) mod fit;
 pub(crate) mod jpeg;
 pub(crate) mod pixels;
 pub(crate) mod raw;
