@@ -3,8 +3,8 @@
 
 use ooblex_runtime::PixelFormat;
 
-pub(crate) use crate::media::fit::Fitter;
 use crate::media::canvas::{Paint, Rect, fill_rect};
+pub(crate) use crate::media::fit::Fitter;
 use crate::media::raw::{RawMut, RawView};
 use crate::media::text::{draw_text, text_size};
 

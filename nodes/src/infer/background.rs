@@ -12,11 +12,11 @@ use ooblex_runtime::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::media::fit::Fitter;
 use crate::effect::blur::blur_plane;
 use crate::effect::colour::Colour;
 use crate::infer::runner::{RunOn, check_model};
 use crate::infer::segmenter::{DEFAULT_SEGMENTATION_MODEL, Segmenter};
+use crate::media::fit::Fitter;
 use crate::media::raw::{RawMut, RawView, new_picture};
 use crate::params::check_file_param;
 

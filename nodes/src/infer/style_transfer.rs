@@ -11,9 +11,9 @@ use ooblex_runtime::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::media::fit::Fitter;
 use crate::infer::picture::Fit;
 use crate::infer::runner::{ModelRunner, RunOn, check_model};
+use crate::media::fit::Fitter;
 use crate::media::raw::{RawView, new_picture};
 
 /// Default style transfer model.
