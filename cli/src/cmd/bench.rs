@@ -192,6 +192,12 @@ fn plan(args: &BenchArgs, size: Option<Size>, graph: &ValidatedGraph) -> Plan {
 /// Runs the graph through the warm-up and the measurement, then stops it.
 async fn bench_once(graph: ValidatedGraph, plan: Plan, machine: Machine) -> BenchReport {
     let env = RuntimeEnv::default();
+    // Every run starts with fresh counters: before the start, all are zero.
+    let start = Sample {
+        at: Instant::now(),
+        cpu: cpu_time(),
+        nodes: vec![NodeSample::before_start(); plan.nodes.len()],
+    };
     let mut running = RunningGraph::start(graph, &env);
     let metrics: Vec<Arc<NodeMetrics>> = plan
         .nodes
@@ -202,10 +208,13 @@ async fn bench_once(graph: ValidatedGraph, plan: Plan, machine: Machine) -> Benc
                 .expect("RunningGraph::start registers the metrics of every node it starts")
         })
         .collect();
-    let start = sample(&metrics);
-    let (from, ending) = tokio::select! {
-        () = tokio::time::sleep(plan.warmup) => (sample(&metrics), Ending::Timed),
-        () = running.wait() => (start, Ending::GraphEndedInWarmup),
+    let (from, ending) = if plan.warmup.is_zero() {
+        (start, Ending::Timed)
+    } else {
+        tokio::select! {
+            () = tokio::time::sleep(plan.warmup) => (sample(&metrics), Ending::Timed),
+            () = running.wait() => (start, Ending::GraphEndedInWarmup),
+        }
     };
     let ending = match ending {
         Ending::GraphEndedInWarmup => ending,

@@ -4,7 +4,7 @@
 use std::fmt::{self, Write as _};
 use std::time::{Duration, Instant};
 
-use ooblex_runtime::{HistogramSnapshot, NodeMetrics, NodeState};
+use ooblex_runtime::{Histogram, HistogramSnapshot, NodeMetrics, NodeState};
 use serde_json::{Value, json};
 
 use super::machine::Machine;
@@ -68,6 +68,21 @@ pub struct NodeSample {
 }
 
 impl NodeSample {
+    /// The counters of a node not started yet: all zero.
+    pub fn before_start() -> NodeSample {
+        let empty = Histogram::default().snapshot();
+        NodeSample {
+            frames_in: 0,
+            frames_out: 0,
+            drops: 0,
+            frame_errors: 0,
+            restarts: 0,
+            state: (NodeState::Starting, None),
+            process: empty.clone(),
+            latency: empty,
+        }
+    }
+
     /// Reads a running node's counters.
     pub fn of(metrics: &NodeMetrics) -> NodeSample {
         use std::sync::atomic::Ordering::Relaxed;
@@ -483,7 +498,6 @@ fn round(value: f64, decimals: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ooblex_runtime::Histogram;
 
     fn info(id: &str, role: Role, paced_rate: Option<f64>) -> NodeInfo {
         NodeInfo {
