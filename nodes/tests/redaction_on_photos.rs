@@ -19,6 +19,7 @@ fn check_redaction(kind: &str, detectors_blind: bool) {
     let (mx, my) = ((x1 - x0) * 15 / 100, (y1 - y0) * 15 / 100);
     let features = [x0 + mx, y0 + my, x1 - mx, y1 - my];
     let kept = detail_kept(&astronaut, &redacted, features);
+    println!("{kind}: {:.1}% of the face's fine detail is left", kept * 100.0);
     assert!(
         kept < 0.15,
         "{kind}: {:.0}% of the face's fine detail is left",
