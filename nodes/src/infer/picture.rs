@@ -157,7 +157,10 @@ mod tests {
 
     fn assert_close(got: &[f32], want: &[f32]) {
         assert_eq!(got.len(), want.len());
-        assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6), "{got:?} != {want:?}");
+        assert!(
+            got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6),
+            "{got:?} != {want:?}"
+        );
     }
 
     #[test]
