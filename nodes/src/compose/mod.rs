@@ -150,6 +150,15 @@ mod tests {
 
     const PORTS: &[InputPortSpec] = &[required_input("a"), optional_input("b")];
 
+    /// Closes a queue when dropped.
+    struct CloseOnDrop(Arc<Queue>);
+
+    impl Drop for CloseOnDrop {
+        fn drop(&mut self) {
+            self.0.close();
+        }
+    }
+
     fn frame(seq: u64) -> Frame {
         frame_from_fn(PixelFormat::Gray8, 2, 2, seq, |_, _, _| 0)
     }
@@ -161,11 +170,14 @@ mod tests {
             .enable_all()
             .build()
             .expect("a test runtime");
+        let (a, b) = (
+            Arc::new(Queue::new(8, QueuePolicy::Block)),
+            Arc::new(Queue::new(8, QueuePolicy::Block)),
+        );
+        // Dropped before the runtime, also when an assertion fails: the node
+        // then ends instead of keeping the runtime's shutdown waiting for it.
+        let _end_the_node = CloseOnDrop(a.clone());
         runtime.block_on(async {
-            let (a, b) = (
-                Arc::new(Queue::new(8, QueuePolicy::Block)),
-                Arc::new(Queue::new(8, QueuePolicy::Block)),
-            );
             let (hub, collected) = (Arc::new(Hub::new()), Arc::new(Queue::new(64, QueuePolicy::Block)));
             hub.attach(collected.clone());
             let metrics = Arc::new(NodeMetrics::new("echo", "echo"));

@@ -31,7 +31,7 @@ pub struct MosaicParams {
     /// Height of the output picture in pixels.
     #[schemars(range(min = 16, max = 8192))]
     pub height: u32,
-    /// Text drawn at the top of each tile, by input: the first over `in1`,
+    /// Text drawn centred at the top of each tile, by input: the first over `in1`,
     /// the second over `in2`, and so on; none by default.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 9))]
@@ -176,7 +176,7 @@ impl Compose for MosaicNode {
                     blit(&fitted, out, place.x, place.y);
                 }
                 if let Some(label) = self.labels.get(tile.input) {
-                    draw_label(out, tile.cell.x + 4 * scale, tile.cell.y + 4 * scale, label, scale);
+                    draw_label(out, tile.cell, label, scale);
                 }
             }
             Ok(())
@@ -252,8 +252,10 @@ mod tests {
         .input("in2", vec![flat(16, 8, [90, 90, 90])])
         .run();
         let frame = &out.video()[0];
-        let white = |x0: usize| (x0..x0 + 30).any(|x| (4..16).any(|y| pixel(frame, x, y) == [255, 255, 255]));
-        assert!(white(0) && white(80));
+        // 80x80 cells; "one" is 24x8 at scale 1, in a 28x12 box centred at the top.
+        let white = |x0: usize| (x0..x0 + 28).any(|x| (2..14).any(|y| pixel(frame, x, y) == [255, 255, 255]));
+        assert!(white(26) && white(80 + 26));
+        assert_eq!(pixel(frame, 25, 3), [0, 0, 0], "letterbox above the tile's picture");
     }
 
     #[test]

@@ -66,21 +66,29 @@ pub(crate) fn fill_black(out: &mut RawMut<'_>) {
     fill_rect(out, whole, &Paint::rgb([0, 0, 0]));
 }
 
-/// Draws `text` in white on a black box with its top-left corner at (`x`, `y`).
-pub(crate) fn draw_label(out: &mut RawMut<'_>, x: usize, y: usize, text: &str, scale: usize) {
+/// Draws `text` in white on a black box, centred across the top of `area`
+/// (where sources tend to leave their corners for their own captions).
+pub(crate) fn draw_label(out: &mut RawMut<'_>, area: Rect, text: &str, scale: usize) {
     if text.is_empty() {
         return;
     }
     let (w, h) = text_size(text, scale);
     let pad = 2 * scale;
     let background = Rect {
-        x,
-        y,
+        x: area.x + area.width.saturating_sub(w + 2 * pad) / 2,
+        y: area.y + 2 * scale,
         width: w + 2 * pad,
         height: h + 2 * pad,
     };
     fill_rect(out, background, &Paint::rgb([0, 0, 0]));
-    draw_text(out, x + pad, y + pad, scale, text, &Paint::rgb([255, 255, 255]));
+    draw_text(
+        out,
+        background.x + pad,
+        background.y + pad,
+        scale,
+        text,
+        &Paint::rgb([255, 255, 255]),
+    );
 }
 
 /// The text scale for labels on a picture `height` pixels high.

@@ -19,7 +19,7 @@ const MAX_WIDTH: usize = 16384;
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SideBySideParams {
-    /// Text drawn at the top of each half, the first over `left` and the
+    /// Text drawn centred at the top of each half, the first over `left` and the
     /// second over `right` (for example `[before, after]`); none by default.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 2))]
@@ -103,10 +103,10 @@ impl Compose for SideBySideNode {
                     fill_rect(out, half, &Paint::rgb([0, 0, 0]));
                 }
             }
-            let scale = label_scale(height);
-            let margin = 4 * scale;
-            for (label, x) in self.labels.iter().zip([0, left_width]) {
-                draw_label(out, x + margin, margin, label, scale);
+            let halves = [(0, left_width), (left_width, right_width)];
+            for (label, (x, width)) in self.labels.iter().zip(halves) {
+                let half = Rect { x, y: 0, width, height };
+                draw_label(out, half, label, label_scale(height));
             }
             Ok(())
         })
@@ -183,8 +183,11 @@ mod tests {
         let left = flat(PixelFormat::Rgb24, 80, 40, [100, 100, 100]);
         let right = flat(PixelFormat::Rgb24, 80, 40, [100, 100, 100]);
         let out = run(json!({ "labels": ["before", "after"] }), vec![left], vec![right]);
-        let white_in = |x0: usize| (x0..x0 + 40).any(|x| (4..16).any(|y| pixel(&out[0], x, y) == [255, 255, 255]));
-        assert!(white_in(0) && white_in(80));
+        // "before" is 48x8 at scale 1: a 52x12 box centred at the top of its half.
+        let white_in = |x0: usize| (x0..x0 + 52).any(|x| (2..14).any(|y| pixel(&out[0], x, y) == [255, 255, 255]));
+        assert!(white_in(14) && white_in(80 + 20));
+        assert_eq!(pixel(&out[0], 13, 8), [100, 100, 100], "the label is centred");
+        assert_eq!(pixel(&out[0], 14, 8), [0, 0, 0], "the label box");
         assert_eq!(pixel(&out[0], 40, 30), [100, 100, 100], "nothing below the labels");
     }
 

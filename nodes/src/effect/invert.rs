@@ -149,6 +149,16 @@ mod tests {
     }
 
     #[test]
+    fn yuv_white_becomes_black_and_neutral_chroma_stays_neutral() {
+        for format in [PixelFormat::I420, PixelFormat::Nv12] {
+            let input = frame_from_fn(format, 4, 2, 0, |x, _, c| if c == 0 { [235, 16][x % 2] } else { 128 });
+            let out = run_transform("invert", json!({}), vec![input]);
+            assert_eq!(out[0].plane(0), [16, 235, 16, 235, 16, 235, 16, 235], "{format}");
+            assert!(out[0].plane(1).iter().all(|&c| c == 128), "{format}");
+        }
+    }
+
+    #[test]
     fn inverting_twice_gives_the_original() {
         for format in PixelFormat::RAW {
             // Stay within the limited range, where YUV inversion is exact.
