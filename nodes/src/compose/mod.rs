@@ -19,10 +19,11 @@ pub(crate) mod side_by_side;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use ooblex_runtime::{Frame, InputPort, InputPortSpec, MediaType, Node, NodeContext, NodeError};
+use ooblex_runtime::{
+    Frame, InputPort, InputPortSpec, MediaType, Node, NodeContext, NodeError, on_blocking_thread, skip_frame,
+};
 
 /// A raw video input of a compositor that the graph must connect.
 pub(crate) const fn required_input(name: &'static str) -> InputPortSpec {
@@ -73,13 +74,7 @@ struct CompositorNode<C> {
 
 impl<C: Compose> Node for CompositorNode<C> {
     fn run(self: Box<Self>, ctx: NodeContext) -> Pin<Box<dyn Future<Output = Result<(), NodeError>> + Send>> {
-        Box::pin(async move {
-            match tokio::task::spawn_blocking(move || self.run_blocking(&ctx)).await {
-                Ok(result) => result,
-                Err(err) if err.is_panic() => Err(NodeError::from_panic(&*err.into_panic())),
-                Err(err) => Err(NodeError::failed(err)),
-            }
-        })
+        on_blocking_thread(ctx, move |ctx| self.run_blocking(ctx))
     }
 }
 
@@ -111,12 +106,7 @@ impl<C: Compose> CompositorNode<C> {
                     ctx.metrics.process_time.observe(started.elapsed());
                     out.blocking_send(composed);
                 }
-                Err(err @ NodeError::Frame(_)) => {
-                    let errors = ctx.metrics.frame_errors.fetch_add(1, Ordering::Relaxed);
-                    if errors < 5 || errors.is_power_of_two() {
-                        tracing::warn!(node = %ctx.id, "{err} (frame skipped; {} so far)", errors + 1);
-                    }
-                }
+                Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
                 Err(err) => return Err(err),
             }
         }
@@ -127,6 +117,7 @@ impl<C: Compose> CompositorNode<C> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
 
     use ooblex_runtime::testing::frame_from_fn;
