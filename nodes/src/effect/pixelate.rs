@@ -83,7 +83,13 @@ impl Transform for PixelateNode {
 
 /// Fills each `block` x `block` square of `dst` (smaller at the right and
 /// bottom edges) with the rounded average of that square of `src`.
-fn pixelate_plane(src: Plane<'_>, dst: &mut PlaneMut<'_>, block: usize, sums: &mut Vec<u32>, averages: &mut Vec<u8>) {
+pub(crate) fn pixelate_plane(
+    src: Plane<'_>,
+    dst: &mut PlaneMut<'_>,
+    block: usize,
+    sums: &mut Vec<u32>,
+    averages: &mut Vec<u8>,
+) {
     let (width, bpp) = (src.width(), src.bpp());
     let row_bytes = width * bpp;
     sums.resize(row_bytes, 0);

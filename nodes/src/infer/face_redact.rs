@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::effect::blur::blur_plane;
+use crate::effect::pixelate::pixelate_plane;
 use crate::infer::detector::Detector;
 use crate::infer::face_detect::{DEFAULT_FACE_MODEL, DEFAULT_FACE_SIZE, DEFAULT_FACE_THRESHOLD, FaceDetectParams};
 use crate::infer::runner::check_model;
@@ -206,7 +207,7 @@ impl Transform for FaceRedactNode {
             for &area in &areas {
                 match self.redaction {
                     Redaction::Blur => self.blur(&view, out, area),
-                    Redaction::Pixelate => pixelate(out, area, self.blocks),
+                    Redaction::Pixelate => self.pixelate(&view, out, area),
                 }
             }
             Ok(())
@@ -234,6 +235,41 @@ impl FaceRedactNode {
         }
     }
 
+    /// Copies the area of `view` into `self.region`, tight.
+    fn copy_region(&mut self, view: &RawView<'_>, area: Area) {
+        let bpp = view.plane(0).bpp();
+        self.region.clear();
+        for y in area.y0..area.y1 {
+            self.region
+                .extend_from_slice(&view.plane(0).row(y)[area.x0 * bpp..area.x1 * bpp]);
+        }
+    }
+
+    /// Replaces the area with `blocks` blocks across, each its average colour.
+    fn pixelate(&mut self, view: &RawView<'_>, out: &mut RawMut<'_>, area: Area) {
+        let (w, h) = (area.x1 - area.x0, area.y1 - area.y0);
+        if w == 0 || h == 0 {
+            return;
+        }
+        let bpp = view.plane(0).bpp();
+        self.copy_region(view, area);
+        self.blurred.resize(self.region.len(), 0);
+        let source = RawView::tight(&self.region, view.format, w, h);
+        let mut target = RawMut::new(&mut self.blurred, view.format, w, h);
+        let block = w.div_ceil(self.blocks).max(2);
+        pixelate_plane(
+            source.plane(0),
+            &mut target.planes_mut()[0],
+            block,
+            &mut self.sums,
+            &mut self.scratch,
+        );
+        let plane = &mut out.planes_mut()[0];
+        for (ry, pixelated) in self.blurred.chunks_exact(w * bpp).enumerate() {
+            plane.row_mut(area.y0 + ry)[area.x0 * bpp..area.x1 * bpp].copy_from_slice(pixelated);
+        }
+    }
+
     /// Blurs the area heavily (three box passes of a fifth of its size) and blends it
     /// in through an oval with a soft edge.
     fn blur(&mut self, view: &RawView<'_>, out: &mut RawMut<'_>, area: Area) {
@@ -242,11 +278,7 @@ impl FaceRedactNode {
             return;
         }
         let bpp = view.plane(0).bpp();
-        self.region.clear();
-        for y in area.y0..area.y1 {
-            self.region
-                .extend_from_slice(&view.plane(0).row(y)[area.x0 * bpp..area.x1 * bpp]);
-        }
+        self.copy_region(view, area);
         let radius = (w.max(h) / 5).max(1);
         self.blurred.resize(self.region.len(), 0);
         for _ in 0..3 {
@@ -278,40 +310,6 @@ impl FaceRedactNode {
                 for c in 0..3 {
                     let (orig, soft) = (u32::from(row[at + c]), u32::from(self.region[(ry * w + rx) * bpp + c]));
                     row[at + c] = ((soft * a + orig * (256 - a) + 128) >> 8) as u8;
-                }
-            }
-        }
-    }
-}
-
-/// Replaces the area with `blocks` blocks across, each its average colour.
-fn pixelate(out: &mut RawMut<'_>, area: Area, blocks: usize) {
-    let plane = &mut out.planes_mut()[0];
-    let bpp = plane.bpp();
-    let (w, h) = (area.x1 - area.x0, area.y1 - area.y0);
-    if w == 0 || h == 0 {
-        return;
-    }
-    let block = w.div_ceil(blocks).max(2);
-    for by in (area.y0..area.y1).step_by(block) {
-        let rows = by..(by + block).min(area.y1);
-        for bx in (area.x0..area.x1).step_by(block) {
-            let cols = bx..(bx + block).min(area.x1);
-            let mut sum = [0u32; 4];
-            for y in rows.clone() {
-                let row = plane.row_mut(y);
-                for x in cols.clone() {
-                    for c in 0..bpp {
-                        sum[c] += u32::from(row[x * bpp + c]);
-                    }
-                }
-            }
-            let count = (rows.len() * cols.len()) as u32;
-            let mean = sum.map(|s| ((s + count / 2) / count) as u8);
-            for y in rows.clone() {
-                let row = plane.row_mut(y);
-                for x in cols.clone() {
-                    row[x * bpp..(x + 1) * bpp].copy_from_slice(&mean[..bpp]);
                 }
             }
         }
