@@ -83,17 +83,15 @@ impl NodeKind for Infer {
             device: params.device,
             threads: params.threads,
         };
-        let (_, manifest) = ModelStore::discover()
-            .manifest(&params.model)
-            .map_err(|e| NodeError::startup(format!("`infer`: {e}")))?;
-        let runner = ModelRunner::open(Self::NAME, &params.model, manifest.task, run_on)?;
+        let runner = ModelRunner::open_any(Self::NAME, &params.model, run_on)?;
+        let fit = match params.fit {
+            Some(FitParam::Stretch) => Fit::Stretch,
+            Some(FitParam::Letterbox) => Fit::Letterbox,
+            None => Fit::of(runner.manifest().input.resize),
+        };
         Ok(annotate_node(InferNode {
             runner,
-            fit: match params.fit {
-                Some(FitParam::Stretch) => Fit::Stretch,
-                Some(FitParam::Letterbox) => Fit::Letterbox,
-                None => Fit::of(manifest.input.resize),
-            },
+            fit,
             size: params.size.map(|s| s as usize),
         }))
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::infer::annotate::{Annotate, annotate_node};
 use crate::infer::detector::Detector;
 use crate::infer::face_detect::DETECTIONS_OUT;
-use crate::infer::runner::{RunOn, check_model};
+use crate::infer::runner::{RunOn, manifest_for};
 
 /// Default object detection model (80 COCO classes).
 pub const DEFAULT_OBJECT_MODEL: &str = "nanodet_g";
@@ -62,12 +62,9 @@ impl NodeKind for ObjectDetect {
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT, DETECTIONS_OUT];
 
     fn check(params: &ObjectDetectParams) -> Vec<ParamIssue> {
-        let issues = check_model(&params.model, Task::ObjectDetection);
-        if !issues.is_empty() {
-            return issues;
-        }
-        let Ok((_, manifest)) = ooblex_infer::ModelStore::discover().manifest(&params.model) else {
-            return Vec::new();
+        let manifest = match manifest_for(&params.model, Task::ObjectDetection) {
+            Ok(manifest) => manifest,
+            Err(issue) => return vec![issue],
         };
         params
             .labels

@@ -20,29 +20,31 @@ pub(crate) struct RunOn {
 
 /// Checks at validation time that `model` names a model for `task`.
 pub(crate) fn check_model(model: &str, task: Task) -> Vec<ParamIssue> {
+    manifest_for(model, task).err().into_iter().collect()
+}
+
+/// The manifest of `model`, or the issue that it is not a model for `task`.
+pub(crate) fn manifest_for(model: &str, task: Task) -> Result<Manifest, ParamIssue> {
     let store = ModelStore::discover();
     match store.manifest(model) {
-        Ok((_, manifest)) if manifest.task == task => Vec::new(),
-        Ok((path, manifest)) => vec![
-            ParamIssue::new(
-                "model",
-                format!(
-                    "`{model}` ({}) is a {} model, not {}",
-                    path.display(),
-                    manifest.task.name(),
-                    task.name()
-                ),
-            )
-            .with_hint(models_of(&store, task)),
-        ],
+        Ok((_, manifest)) if manifest.task == task => Ok(manifest),
+        Ok((path, manifest)) => Err(ParamIssue::new(
+            "model",
+            format!(
+                "`{model}` ({}) is a {} model, not {}",
+                path.display(),
+                manifest.task.name(),
+                task.name()
+            ),
+        )
+        .with_hint(models_of(&store, task))),
         Err(err) => {
             let names = store.names();
-            let mut issue = ParamIssue::new("model", first_line(&err.to_string()));
-            issue = match did_you_mean(model, names.iter().map(String::as_str)) {
+            let issue = ParamIssue::new("model", first_line(&err.to_string()));
+            Err(match did_you_mean(model, names.iter().map(String::as_str)) {
                 Some(close) => issue.with_hint(format!("did you mean `{close}`? {}", models_of(&store, task))),
                 None => issue.with_hint(models_of(&store, task)),
-            };
-            vec![issue]
+            })
         }
     }
 }
@@ -84,16 +86,23 @@ impl ModelRunner {
     /// Loads and checks model `name` for node kind `kind`; a missing or corrupt model
     /// is a start-up error naming its manifest.
     pub fn open(kind: &'static str, name: &str, task: Task, run_on: RunOn) -> Result<ModelRunner, NodeError> {
-        let model = ModelStore::discover()
-            .load(name)
-            .map_err(|e| NodeError::startup(format!("`{kind}`: {e}")))?;
-        if model.manifest.task != task {
+        let runner = ModelRunner::open_any(kind, name, run_on)?;
+        let found = runner.model.manifest.task;
+        if found != task {
             return Err(NodeError::startup(format!(
                 "`{kind}`: model `{name}` is a {} model; this node needs a {} model",
-                model.manifest.task.name(),
+                found.name(),
                 task.name()
             )));
         }
+        Ok(runner)
+    }
+
+    /// Like [`ModelRunner::open`], for a model of any task.
+    pub fn open_any(kind: &'static str, name: &str, run_on: RunOn) -> Result<ModelRunner, NodeError> {
+        let model = ModelStore::discover()
+            .load(name)
+            .map_err(|e| NodeError::startup(format!("`{kind}`: {e}")))?;
         let mut runner = ModelRunner {
             kind,
             model,

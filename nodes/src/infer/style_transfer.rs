@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::infer::picture::Fit;
-use crate::infer::runner::{ModelRunner, RunOn, check_model};
+use crate::infer::runner::{ModelRunner, RunOn, manifest_for};
 use crate::media::fit::Fitter;
 use crate::media::raw::{RawView, new_picture};
 
@@ -135,14 +135,11 @@ impl NodeKind for StyleTransfer {
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn check(params: &StyleTransferParams) -> Vec<ParamIssue> {
-        let issues = check_model(&params.model, Task::StyleTransfer);
-        if !issues.is_empty() {
-            return issues;
-        }
-        match ooblex_infer::ModelStore::discover().manifest(&params.model) {
-            Ok((_, manifest)) => style_weights(params, &manifest).err().into_iter().collect(),
-            Err(_) => Vec::new(),
-        }
+        manifest_for(&params.model, Task::StyleTransfer)
+            .and_then(|manifest| style_weights(params, &manifest))
+            .err()
+            .into_iter()
+            .collect()
     }
 
     fn build(params: &StyleTransferParams) -> Result<Box<dyn Node>, NodeError> {
