@@ -12,9 +12,8 @@ use serde::Serialize;
 
 use crate::buffer::Buffer;
 
-/// How the bytes of a raw video frame are laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// How the bytes of a frame are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PixelFormat {
     /// Packed 8-bit R, G, B.
     Rgb24,
@@ -26,8 +25,30 @@ pub enum PixelFormat {
     Nv12,
     /// One 8-bit luma plane.
     Gray8,
-    /// A compressed unit (JPEG picture, H.264 access unit): one opaque plane.
-    Encoded,
+    /// A compressed unit (a JPEG picture, an H.264 access unit): one opaque plane.
+    Encoded(Codec),
+    /// No picture: the frame carries only results (detections, tensors).
+    Empty,
+}
+
+/// What compressed an encoded frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Codec {
+    /// One JPEG picture.
+    Jpeg,
+    /// One H.264 access unit in Annex B form (start codes); a keyframe starts
+    /// with its SPS and PPS.
+    H264,
+}
+
+impl Codec {
+    /// The lower-case name (`jpeg`, `h264`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Jpeg => "jpeg",
+            Codec::H264 => "h264",
+        }
+    }
 }
 
 /// One plane of a frame: where it starts in the buffer and how it is laid out.
@@ -87,7 +108,8 @@ impl PixelFormat {
             PixelFormat::I420 => "i420",
             PixelFormat::Nv12 => "nv12",
             PixelFormat::Gray8 => "gray8",
-            PixelFormat::Encoded => "encoded",
+            PixelFormat::Encoded(codec) => codec.name(),
+            PixelFormat::Empty => "empty",
         }
     }
 
@@ -112,7 +134,7 @@ impl PixelFormat {
                 ])
             }
             PixelFormat::Nv12 => Planes::new(&[plane(0, w, w, h, 1), plane(w * h, cw * 2, cw, ch, 2)]),
-            PixelFormat::Encoded => Planes::default(),
+            PixelFormat::Encoded(_) | PixelFormat::Empty => Planes::default(),
         }
     }
 
@@ -131,6 +153,12 @@ fn plane(offset: usize, stride: usize, width: usize, height: usize, bpp: usize) 
         width,
         height,
         bytes_per_pixel: bpp,
+    }
+}
+
+impl Serialize for PixelFormat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -217,6 +245,10 @@ pub struct Frame {
     pub height: u32,
     /// The plane layouts within `buffer` (empty for encoded frames).
     pub planes: Planes,
+    /// Whether the frame decodes on its own: always for raw and JPEG pictures;
+    /// for H.264, an access unit with an IDR picture. Queues on encoded edges
+    /// drop up to the next keyframe, never a frame a decoder still needs.
+    pub keyframe: bool,
     /// Presentation time from the start of the stream.
     pub pts: Duration,
     /// The source's frame number, consecutive when nothing was dropped.
@@ -238,6 +270,7 @@ impl Frame {
             width,
             height,
             planes: format.planes(width, height),
+            keyframe: true,
             pts,
             seq,
             capture: Instant::now(),
@@ -262,6 +295,19 @@ impl Frame {
             width,
             height,
             planes: format.planes(width, height),
+            keyframe: true,
+            ..self.clone()
+        }
+    }
+
+    /// A frame with the same timing, stream and metadata carrying `data`, an
+    /// encoded unit of `codec`.
+    pub fn with_encoded(&self, data: Buffer, codec: Codec, keyframe: bool) -> Frame {
+        Frame {
+            buffer: data,
+            format: PixelFormat::Encoded(codec),
+            planes: Planes::default(),
+            keyframe,
             ..self.clone()
         }
     }
@@ -271,8 +317,9 @@ impl Frame {
     pub fn without_picture(&self) -> Frame {
         Frame {
             buffer: Buffer::from_vec(Vec::new()),
-            format: PixelFormat::Encoded,
+            format: PixelFormat::Empty,
             planes: Planes::default(),
+            keyframe: true,
             ..self.clone()
         }
     }
@@ -299,6 +346,7 @@ impl fmt::Debug for Frame {
             .field("height", &self.height)
             .field("pts", &self.pts)
             .field("seq", &self.seq)
+            .field("keyframe", &self.keyframe)
             .field("stream", &self.stream)
             .field("bytes", &self.buffer.len())
             .finish()

@@ -28,7 +28,7 @@ pub use exec::executor::{RunningGraph, RuntimeEnv};
 pub use exec::hub::Hub;
 pub use exec::queue::{PushOutcome, Queue, QueuePolicy};
 pub use exec::supervisor::{Exit, RestartRule};
-pub use frame::{Detection, Frame, Metadata, PixelFormat, PlaneLayout, Planes, StreamId, TensorData};
+pub use frame::{Codec, Detection, Frame, Metadata, PixelFormat, PlaneLayout, Planes, StreamId, TensorData};
 pub use graph::diff::GraphDiff;
 pub use graph::document::{Document, Span};
 pub use graph::draw::{DrawFormat, draw};

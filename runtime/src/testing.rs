@@ -183,6 +183,7 @@ pub fn frame_from_fn(
         width,
         height,
         planes,
+        keyframe: true,
         pts: Duration::from_millis(seq * 33),
         seq,
         capture: Instant::now(),

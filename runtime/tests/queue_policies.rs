@@ -1,4 +1,5 @@
-//! Input queues: `latest` drops the oldest frame and counts it; `block` holds the producer back.
+//! Input queues: `latest` drops the oldest frame (a whole group of pictures for
+//! encoded video) and counts it; `block` holds the producer back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,4 +73,45 @@ fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
         .build()
         .expect("a current-thread runtime can be built")
         .block_on(future)
+}
+
+/// An H.264-like frame of `stream`: a keyframe or one that needs the frames before it.
+fn encoded(seq: u64, stream: &str, keyframe: bool) -> ooblex_runtime::Frame {
+    let raw = frame(seq);
+    let mut encoded = raw.with_encoded(raw.buffer.clone(), ooblex_runtime::Codec::H264, keyframe);
+    encoded.stream = ooblex_runtime::StreamId::new(stream);
+    encoded
+}
+
+#[tokio::test]
+async fn latest_drops_encoded_video_up_to_the_next_keyframe() {
+    let queue = Queue::new(3, QueuePolicy::Latest);
+    for (seq, keyframe) in [(0, true), (1, false), (2, false)] {
+        assert_eq!(queue.push(encoded(seq, "a", keyframe)).await, PushOutcome::Queued);
+    }
+    // Full: dropping keyframe 0 makes 1 and 2 useless, and the new 3 as well.
+    assert_eq!(queue.push(encoded(3, "a", false)).await, PushOutcome::Dropped(4));
+    assert_eq!(queue.depth(), 0);
+    // Until the next keyframe, frames of that stream are dropped on arrival...
+    assert_eq!(queue.push(encoded(4, "a", false)).await, PushOutcome::Dropped(1));
+    // ...but another stream's frames are not.
+    assert_eq!(queue.push(encoded(0, "b", false)).await, PushOutcome::Queued);
+    assert_eq!(queue.push(encoded(5, "a", true)).await, PushOutcome::Queued);
+    assert_eq!(queue.push(encoded(6, "a", false)).await, PushOutcome::Queued);
+    assert_eq!(queue.dropped(), 5);
+    let order: Vec<(String, u64)> = std::iter::from_fn(|| queue.try_pop())
+        .map(|f| (f.stream.to_string(), f.seq))
+        .collect();
+    assert_eq!(order, [("b".into(), 0), ("a".into(), 5), ("a".into(), 6)]);
+}
+
+#[tokio::test]
+async fn latest_keeps_a_later_keyframe_when_it_drops_a_group() {
+    let queue = Queue::new(3, QueuePolicy::Latest);
+    for (seq, keyframe) in [(0, true), (1, false), (2, true)] {
+        queue.push(encoded(seq, "a", keyframe)).await;
+    }
+    assert_eq!(queue.push(encoded(3, "a", false)).await, PushOutcome::Dropped(2));
+    let seqs: Vec<u64> = std::iter::from_fn(|| queue.try_pop()).map(|f| f.seq).collect();
+    assert_eq!(seqs, [2, 3]);
 }

@@ -1,8 +1,8 @@
 //! `jpeg_encode`: raw video to JPEG pictures.
 
 use ooblex_runtime::{
-    Buffer, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, PixelFormat,
-    Transform, VIDEO_IN, transform_node,
+    Buffer, Codec, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, Transform,
+    VIDEO_IN, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -60,12 +60,7 @@ struct JpegEncodeNode {
 impl Transform for JpegEncodeNode {
     fn process(&mut self, frame: Frame, _ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
         let data = self.encoder.encode(&frame)?;
-        Ok(Some(frame.with_picture(
-            data,
-            PixelFormat::Encoded,
-            frame.width,
-            frame.height,
-        )))
+        Ok(Some(frame.with_encoded(data, Codec::Jpeg, true)))
     }
 }
 
@@ -103,6 +98,7 @@ impl FrameEncoder {
 
 #[cfg(test)]
 mod tests {
+    use ooblex_runtime::PixelFormat;
     use ooblex_runtime::testing::frame_from_fn;
     use serde_json::json;
 
@@ -117,7 +113,7 @@ mod tests {
             let frame = &out[0];
             assert_eq!(
                 (frame.format, frame.width, frame.height, frame.seq),
-                (PixelFormat::Encoded, 50, 30, 9)
+                (PixelFormat::Encoded(Codec::Jpeg), 50, 30, 9)
             );
             assert!(frame.planes.is_empty());
             let decoded = image::load_from_memory_with_format(frame.buffer.as_slice(), image::ImageFormat::Jpeg)

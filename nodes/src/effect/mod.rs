@@ -29,7 +29,7 @@ pub(crate) const PACKED_RGB: &[PixelFormat] = &[PixelFormat::Rgb24, PixelFormat:
 /// Checks `frame` for effect `node`, which takes only packed RGB: a frame in
 /// another raw format is a frame error whose hint says to convert it first.
 pub(crate) fn packed_rgb_view<'a>(frame: &'a Frame, node: &str) -> Result<RawView<'a>, NodeError> {
-    if frame.format != PixelFormat::Encoded && !PACKED_RGB.contains(&frame.format) {
+    if PixelFormat::RAW.contains(&frame.format) && !PACKED_RGB.contains(&frame.format) {
         return Err(NodeError::frame(format!(
             "`{node}` does not take `{}` frames; it takes rgb24 or rgba; \
              hint: add a `convert` node with `format: rgb24` before it",

@@ -92,7 +92,7 @@ mod tests {
     #[test]
     fn an_encoded_frame_is_skipped_and_counted() {
         let mut jpeg = frame_from_fn(PixelFormat::Gray8, 8, 8, 0, |_, _, _| 1);
-        jpeg.format = PixelFormat::Encoded;
+        jpeg.format = PixelFormat::Encoded(ooblex_runtime::Codec::Jpeg);
         jpeg.planes = ooblex_runtime::Planes::default();
         let harness = ooblex_runtime::testing::Harness::new(&kind("convert"), json!({ "format": "rgb24" }));
         let out = harness.input("video", vec![jpeg]).run();

@@ -47,7 +47,7 @@ impl Detector {
 
     /// [`Detector::detect`] on a picture already viewed.
     pub fn detect_view(&mut self, view: &RawView<'_>) -> Result<Vec<Detection>, NodeError> {
-        debug_assert_ne!(view.format, PixelFormat::Encoded);
+        debug_assert!(PixelFormat::RAW.contains(&view.format));
         let size = self.runner.input_size((view.width, view.height), self.long_side);
         let fit = Fit::of(self.runner.manifest().input.resize);
         let (outputs, placement) = self.runner.run(view, size, fit, &[])?;

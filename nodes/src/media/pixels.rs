@@ -175,8 +175,8 @@ pub(crate) fn convert(src: &RawView<'_>, dst: &mut RawMut<'_>) {
         (I420 | Nv12, I420 | Nv12) => yuv_to_yuv(src, dst),
         (Gray8, I420 | Nv12) => gray_to_yuv(src.plane(0), dst),
         (I420 | Nv12, Gray8) => map_plane(src.plane(0), &mut dst.planes_mut()[0], &Y_TO_GRAY),
-        (Encoded, _) | (_, Encoded) => {
-            unreachable!("raw views and raw buffers never hold encoded frames")
+        (Encoded(_) | Empty, _) | (_, Encoded(_) | Empty) => {
+            unreachable!("raw views and raw buffers only hold raw pictures")
         }
     }
 }

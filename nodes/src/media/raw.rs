@@ -70,7 +70,7 @@ impl<'a> Plane<'a> {
 /// A raw frame whose planes were checked against its format and buffer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RawView<'a> {
-    /// The pixel format (never [`PixelFormat::Encoded`]).
+    /// The pixel format (always a raw one).
     pub format: PixelFormat,
     /// Width in pixels.
     pub width: usize,
@@ -83,7 +83,7 @@ pub(crate) struct RawView<'a> {
 impl<'a> RawView<'a> {
     /// Checks `frame` for node kind `node`, which accepts `accepted` formats.
     pub fn of(frame: &'a Frame, node: &str, accepted: &[PixelFormat]) -> Result<RawView<'a>, NodeError> {
-        if frame.format == PixelFormat::Encoded || !accepted.contains(&frame.format) {
+        if !accepted.contains(&frame.format) {
             return Err(unsupported(node, frame.format, accepted));
         }
         let (width, height) = (frame.width as usize, frame.height as usize);
@@ -214,7 +214,7 @@ impl<'a> PlaneMut<'a> {
 /// A tightly packed frame being written, split into its planes.
 #[derive(Debug)]
 pub(crate) struct RawMut<'a> {
-    /// The pixel format (never [`PixelFormat::Encoded`]).
+    /// The pixel format (always a raw one).
     pub format: PixelFormat,
     /// Width in pixels.
     pub width: usize,
@@ -307,10 +307,10 @@ mod tests {
     #[test]
     fn an_encoded_frame_names_the_accepted_formats() {
         let mut frame = frame_from_fn(PixelFormat::Gray8, 4, 4, 0, |_, _, _| 0);
-        frame.format = PixelFormat::Encoded;
+        frame.format = PixelFormat::Encoded(ooblex_runtime::Codec::Jpeg);
         let err = RawView::of(&frame, "blur", ALL_RAW).unwrap_err().to_string();
         assert!(
-            err.contains("`encoded`") && err.contains("rgb24, rgba, i420, nv12, gray8"),
+            err.contains("`jpeg`") && err.contains("rgb24, rgba, i420, nv12, gray8"),
             "{err}"
         );
     }

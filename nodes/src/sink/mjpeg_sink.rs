@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, Picture,
-    PixelFormat, Sink, StreamId, StreamPublisher, sink_node,
+    Codec, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
+    Picture, PixelFormat, Sink, StreamId, StreamPublisher, sink_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -95,15 +95,9 @@ impl Sink for MjpegSinkNode {
     }
 
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
-        let data = if frame.format == PixelFormat::Encoded {
-            if !frame.buffer.as_slice().starts_with(&[0xFF, 0xD8]) {
-                return Err(NodeError::frame(
-                    "`mjpeg_sink` got an encoded frame that is not a JPEG picture",
-                ));
-            }
-            frame.buffer.clone()
-        } else {
-            self.encoder.encode(&frame)?
+        let data = match frame.format {
+            PixelFormat::Encoded(Codec::Jpeg) => frame.buffer.clone(),
+            _ => self.encoder.encode(&frame)?,
         };
         let publisher = self.publishers.entry(frame.stream.clone()).or_insert_with(|| {
             let base = self.name.as_deref().unwrap_or(&ctx.id);

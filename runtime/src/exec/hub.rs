@@ -57,14 +57,16 @@ impl Hub {
 
     /// Hands `frame` to every attached queue, waiting on those with `block` policy.
     /// `latest` queues get it first, so a slow `block` branch never delays a
-    /// live one. Returns how many queues dropped an older frame to take it.
+    /// live one. Returns how many frames the queues dropped to take it.
     pub async fn send(&self, frame: Frame) -> usize {
         let queues = self.snapshot();
         let mut drops = 0;
         let live = queues.iter().filter(|q| q.policy() == QueuePolicy::Latest);
         let blocking = queues.iter().filter(|q| q.policy() == QueuePolicy::Block);
         for queue in live.chain(blocking) {
-            drops += usize::from(queue.push(frame.clone()).await == PushOutcome::DroppedOldest);
+            if let PushOutcome::Dropped(count) = queue.push(frame.clone()).await {
+                drops += count;
+            }
         }
         drops
     }

@@ -8,13 +8,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::frame::Frame;
+use crate::frame::{Frame, StreamId};
 
 /// What a full queue does with a new frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum QueuePolicy {
     /// Keep the newest frames: drop the oldest and count the drop (live video).
+    /// Encoded video drops whole groups of pictures: with a frame go the
+    /// frames after it that need it, up to the stream's next keyframe.
     Latest,
     /// Make the producer wait for room (files, offline work).
     Block,
@@ -25,8 +27,10 @@ pub enum QueuePolicy {
 pub enum PushOutcome {
     /// Queued.
     Queued,
-    /// Queued, and the oldest queued frame was dropped to make room.
-    DroppedOldest,
+    /// Frames were dropped: the oldest to make room and those that needed it,
+    /// or the pushed frame itself, which needed a dropped one. The pushed frame
+    /// is queued unless it was among them.
+    Dropped(usize),
     /// The queue is closed; the frame was discarded.
     Closed,
 }
@@ -34,6 +38,42 @@ pub enum PushOutcome {
 struct State {
     frames: VecDeque<Frame>,
     closed: bool,
+    /// Streams that lost a frame which later frames need: their frames are
+    /// dropped until their next keyframe.
+    awaiting_keyframe: Vec<StreamId>,
+}
+
+impl State {
+    /// Drops the oldest frame and the queued frames of its stream that need it;
+    /// returns how many were dropped.
+    fn drop_oldest(&mut self) -> usize {
+        let Some(oldest) = self.frames.pop_front() else {
+            return 0;
+        };
+        let mut dropped = 1;
+        let stream = oldest.stream;
+        while let Some(at) = self.frames.iter().position(|f| f.stream == stream) {
+            if self.frames[at].keyframe {
+                return dropped;
+            }
+            self.frames.remove(at);
+            dropped += 1;
+        }
+        self.awaiting_keyframe.push(stream);
+        dropped
+    }
+
+    /// Whether `frame` needs a frame that was dropped; a keyframe ends its stream's wait.
+    fn needs_dropped(&mut self, frame: &Frame) -> bool {
+        let Some(at) = self.awaiting_keyframe.iter().position(|s| *s == frame.stream) else {
+            return false;
+        };
+        if frame.keyframe {
+            self.awaiting_keyframe.swap_remove(at);
+            return false;
+        }
+        true
+    }
 }
 
 /// A bounded single-producer, single-consumer frame queue.
@@ -56,6 +96,7 @@ impl Queue {
             state: Mutex::new(State {
                 frames: VecDeque::with_capacity(capacity.clamp(1, 16)),
                 closed: false,
+                awaiting_keyframe: Vec::new(),
             }),
             capacity: capacity.max(1),
             policy,
@@ -86,12 +127,24 @@ impl Queue {
         if state.closed {
             return Some(PushOutcome::Closed);
         }
+        if self.policy == QueuePolicy::Latest
+            && state.needs_dropped(frame.as_ref().expect("a frame is pushed at most once"))
+        {
+            frame.take();
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return Some(PushOutcome::Dropped(1));
+        }
         let outcome = if state.frames.len() < self.capacity {
             PushOutcome::Queued
         } else if self.policy == QueuePolicy::Latest {
-            state.frames.pop_front();
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            PushOutcome::DroppedOldest
+            let dropped = state.drop_oldest();
+            self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+            if state.needs_dropped(frame.as_ref().expect("a frame is pushed at most once")) {
+                frame.take();
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                return Some(PushOutcome::Dropped(dropped + 1));
+            }
+            PushOutcome::Dropped(dropped)
         } else {
             return None;
         };
