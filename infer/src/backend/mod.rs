@@ -1,5 +1,8 @@
 //! The [`InferenceBackend`] trait and the backends behind it: tract (pure Rust, always
-//! built) and ONNX Runtime (feature `onnxruntime`, loaded at run time).
+//! built) and ONNX Runtime (feature `onnxruntime`, loaded at run time). The default,
+//! [`BackendKind::Auto`], takes ONNX Runtime where it loads and tract elsewhere.
+
+use std::sync::Once;
 
 use serde::Deserialize;
 
@@ -19,8 +22,11 @@ pub use self::onnxruntime::OnnxRuntimeBackend;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
-    /// tract: pure Rust, CPU, always available.
+    /// ONNX Runtime when this build has it and its library loads, tract otherwise:
+    /// on these models ONNX Runtime's CPU kernels are 1.6-3.3x faster than tract's.
     #[default]
+    Auto,
+    /// tract: pure Rust, CPU, always available.
     Tract,
     /// ONNX Runtime, loaded from `ORT_DYLIB_PATH` or the `onnxruntime` Python package.
     Onnxruntime,
@@ -30,6 +36,7 @@ impl BackendKind {
     /// The name used in graph files and messages.
     pub fn name(self) -> &'static str {
         match self {
+            BackendKind::Auto => "auto",
             BackendKind::Tract => "tract",
             BackendKind::Onnxruntime => "onnxruntime",
         }
@@ -90,6 +97,7 @@ pub trait InferenceBackend: Send + Sync {
 /// The backend of `kind`, or why this build or machine has none.
 pub fn backend(kind: BackendKind) -> Result<Box<dyn InferenceBackend>, InferError> {
     match kind {
+        BackendKind::Auto => Ok(auto_backend()),
         BackendKind::Tract => Ok(Box::new(TractBackend)),
         #[cfg(feature = "onnxruntime")]
         BackendKind::Onnxruntime => Ok(Box::new(OnnxRuntimeBackend::load()?)),
@@ -99,6 +107,23 @@ pub fn backend(kind: BackendKind) -> Result<Box<dyn InferenceBackend>, InferErro
             reason: "this ooblex was built without it; rebuild with `--features onnxruntime`".into(),
         }),
     }
+}
+
+/// ONNX Runtime when this build has it and its library loads, else tract,
+/// saying once per process why tract was chosen.
+fn auto_backend() -> Box<dyn InferenceBackend> {
+    static EXPLAINED: Once = Once::new();
+    #[cfg(feature = "onnxruntime")]
+    let reason = match OnnxRuntimeBackend::load() {
+        Ok(onnxruntime) => return Box::new(onnxruntime),
+        Err(err) => err.to_string(),
+    };
+    #[cfg(not(feature = "onnxruntime"))]
+    let reason = "this ooblex was built without the `onnxruntime` feature".to_string();
+    EXPLAINED.call_once(|| {
+        tracing::info!("inference runs on tract ({reason}); ONNX Runtime runs these models 1.6-3.3x faster on the CPU");
+    });
+    Box::new(TractBackend)
 }
 
 /// Opens `model` on the backend of `kind`.
