@@ -25,6 +25,8 @@ mod test_util;
 
 use ooblex_runtime::Registry;
 
+pub use codec::h264_decode::{H264Decode, H264DecodeParams};
+pub use codec::h264_encode::{H264Encode, H264EncodeParams, H264Profile};
 pub use codec::jpeg_encode::{JpegEncode, JpegEncodeParams};
 pub use compose::blend::{Blend, BlendMode, BlendParams};
 pub use compose::mosaic::{Mosaic, MosaicParams};
@@ -53,11 +55,14 @@ pub use infer::generic::{FitParam, Infer, InferParams};
 pub use infer::object_detect::{ObjectDetect, ObjectDetectParams};
 pub use infer::style_transfer::{StyleRef, StyleTransfer, StyleTransferParams};
 pub use params::RawFormat;
+pub use sink::hls_sink::{HlsSink, HlsSinkParams};
 pub use sink::json_sink::{JsonSink, JsonSinkParams};
 pub use sink::mjpeg_sink::{MjpegSink, MjpegSinkParams};
+pub use sink::mp4_sink::{Mp4Sink, Mp4SinkParams};
 pub use sink::null_sink::{NullSink, NullSinkParams};
 pub use sink::y4m_sink::{Y4mSink, Y4mSinkParams};
 pub use source::image_source::{ImageSource, ImageSourceParams};
+pub use source::rtmp_source::{RtmpSource, RtmpSourceParams};
 pub use source::test_pattern::{Pattern, TestPattern, TestPatternParams};
 pub use source::y4m_source::{Y4mSource, Y4mSourceParams};
 
@@ -66,6 +71,7 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<TestPattern>();
     registry.register::<ImageSource>();
     registry.register::<Y4mSource>();
+    registry.register::<RtmpSource>();
     registry.register::<Grayscale>();
     registry.register::<Pixelate>();
     registry.register::<Mirror>();
@@ -82,8 +88,12 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<Scale>();
     registry.register::<Convert>();
     registry.register::<JpegEncode>();
+    registry.register::<H264Encode>();
+    registry.register::<H264Decode>();
     registry.register::<Y4mSink>();
     registry.register::<MjpegSink>();
+    registry.register::<HlsSink>();
+    registry.register::<Mp4Sink>();
     registry.register::<JsonSink>();
     registry.register::<NullSink>();
     registry.register::<Infer>();

@@ -251,6 +251,9 @@ pub struct Frame {
     pub keyframe: bool,
     /// Presentation time from the start of the stream.
     pub pts: Duration,
+    /// Decode time, for encoded frames that come in decode order ahead of
+    /// their presentation (H.264 with B-frames); `None` means at `pts`.
+    pub dts: Option<Duration>,
     /// The source's frame number, consecutive when nothing was dropped.
     pub seq: u64,
     /// When the source captured or produced the frame, for end-to-end latency.
@@ -272,6 +275,7 @@ impl Frame {
             planes: format.planes(width, height),
             keyframe: true,
             pts,
+            dts: None,
             seq,
             capture: Instant::now(),
             stream: StreamId::default(),
@@ -296,6 +300,7 @@ impl Frame {
             height,
             planes: format.planes(width, height),
             keyframe: true,
+            dts: None,
             ..self.clone()
         }
     }

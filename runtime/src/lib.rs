@@ -12,6 +12,7 @@ mod events;
 mod exec;
 mod frame;
 mod graph;
+mod hls;
 mod metrics;
 mod node;
 mod reload;
@@ -39,6 +40,7 @@ pub use graph::spec::{GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LongInput, N
 pub use graph::validate::{
     DEFAULT_FILE_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph, validate,
 };
+pub use hls::{HlsPublisher, HlsStreams};
 pub use metrics::{Histogram, HistogramSnapshot, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
 pub use node::context::{InputPort, NodeContext, OutputPort};
 pub use node::error::NodeError;

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
 use crate::buffer::Buffer;
+use crate::hls::HlsStreams;
 
 /// One encoded picture as served to viewers.
 #[derive(Debug, Clone)]
@@ -28,6 +29,7 @@ type Slot = watch::Sender<Option<Arc<Picture>>>;
 #[derive(Clone, Default)]
 pub struct StreamRegistry {
     streams: Arc<RwLock<BTreeMap<String, Slot>>>,
+    hls: HlsStreams,
 }
 
 /// The publishing end of one stream.
@@ -68,7 +70,12 @@ impl StreamRegistry {
             .map(watch::Sender::subscribe)
     }
 
-    /// Names of every stream, sorted.
+    /// The HLS streams, served at `/hls/<name>/index.m3u8`.
+    pub fn hls(&self) -> &HlsStreams {
+        &self.hls
+    }
+
+    /// Names of every picture stream, sorted.
     pub fn names(&self) -> Vec<String> {
         self.streams
             .read()

@@ -185,6 +185,7 @@ pub fn frame_from_fn(
         planes,
         keyframe: true,
         pts: Duration::from_millis(seq * 33),
+        dts: None,
         seq,
         capture: Instant::now(),
         stream: StreamId::default(),

@@ -1,3 +1,5 @@
 //! Codecs: transforms between raw and encoded media.
 
+pub(crate) mod h264_decode;
+pub(crate) mod h264_encode;
 pub(crate) mod jpeg_encode;

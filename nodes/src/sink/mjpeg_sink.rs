@@ -69,7 +69,7 @@ impl NodeKind for MjpegSink {
 }
 
 /// Whether `name` can go in a URL path as it is.
-fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('/')
         && !name.ends_with('/')

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
@@ -14,10 +15,11 @@ use crate::control::error::ApiError;
 use crate::control::mjpeg::{snapshot_response, stream_response};
 use crate::control::page::INDEX_HTML;
 use crate::control::state::ControlState;
+use crate::hls::content_type;
 use crate::reload::{ReloadError, Reloaded};
 
-/// The HTTP app: `/`, `/health`, `/metrics`, `/api/graph`, `/api/streams` and
-/// `/streams/<name>.mjpg|.jpg`. Tests drive it without a socket.
+/// The HTTP app: `/`, `/health`, `/metrics`, `/api/graph`, `/api/streams`,
+/// `/streams/<name>.mjpg|.jpg` and `/hls/<name>/<file>`. Tests drive it without a socket.
 pub fn router(state: ControlState) -> Router {
     Router::new()
         .route("/", get(|| async { Html(INDEX_HTML) }))
@@ -27,6 +29,7 @@ pub fn router(state: ControlState) -> Router {
         .route("/api/streams", get(streams))
         .route("/api/events", get(events))
         .route("/streams/{*file}", get(stream_file))
+        .route("/hls/{*path}", get(hls_file))
         .fallback(|uri: axum::http::Uri| async move { ApiError::NotFound(uri.path().to_string()) })
         .with_state(state)
 }
@@ -138,5 +141,39 @@ async fn stream_file(State(state): State<ControlState>, Path(file): Path<String>
         Err(ApiError::NotFound(format!(
             "/streams/{file} (use /streams/<name>.mjpg for the live stream or /streams/<name>.jpg for a snapshot)"
         )))
+    }
+}
+
+/// A playlist or segment of an HLS stream: `/hls/<name>/<file>`, where the
+/// name may itself hold slashes (`cam/<stream>`).
+async fn hls_file(State(state): State<ControlState>, Path(path): Path<String>) -> Result<Response, ApiError> {
+    let hls = state.env.streams.hls();
+    let Some((name, file)) = path.rsplit_once('/') else {
+        return Err(ApiError::NotFound(format!("/hls/{path} (use /hls/<name>/index.m3u8)")));
+    };
+    match hls.file(name, file) {
+        Ok(data) => Ok((
+            [
+                (header::CONTENT_TYPE, content_type(file)),
+                (
+                    header::CACHE_CONTROL,
+                    if file.ends_with(".m3u8") {
+                        "no-cache"
+                    } else {
+                        "max-age=60"
+                    },
+                ),
+                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            ],
+            Body::from(Bytes::from_owner(data)),
+        )
+            .into_response()),
+        Err(true) => Err(ApiError::NotFound(format!(
+            "/hls/{path}: stream `{name}` has no `{file}` (a segment that left the playlist's window, or none written yet)"
+        ))),
+        Err(false) => Err(ApiError::NoSuchStream {
+            name: name.to_string(),
+            available: hls.names().join(", "),
+        }),
     }
 }

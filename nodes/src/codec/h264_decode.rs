@@ -1,0 +1,225 @@
+//! `h264_decode`: H.264 access units to raw I420 pictures, with OpenH264.
+
+use std::collections::HashMap;
+
+use ooblex_runtime::{
+    Codec, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
+    PixelFormat, StreamId, Transform, VIDEO_OUT, transform_node,
+};
+use openh264::OpenH264API;
+use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::formats::YUVSource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::media::h264::is_keyframe;
+use crate::media::raw::new_picture;
+
+/// Params of `h264_decode` (none yet).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct H264DecodeParams {}
+
+/// The `h264_decode` node kind.
+pub struct H264Decode;
+
+/// The `video` input of nodes that take H.264.
+pub(crate) const H264_IN: InputPortSpec = InputPortSpec {
+    name: "video",
+    accepts: &[MediaType::H264],
+    required: true,
+};
+
+impl NodeKind for H264Decode {
+    type Params = H264DecodeParams;
+    const NAME: &'static str = "h264_decode";
+    const DESCRIPTION: &'static str = "decodes H.264 video into raw I420 pictures (OpenH264)";
+    const INPUTS: &'static [InputPortSpec] = &[H264_IN];
+    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+
+    fn check(_: &H264DecodeParams) -> Vec<ParamIssue> {
+        Vec::new()
+    }
+
+    fn build(_: &H264DecodeParams) -> Result<Box<dyn Node>, NodeError> {
+        Ok(transform_node(H264DecodeNode {
+            streams: HashMap::new(),
+        }))
+    }
+}
+
+struct H264DecodeNode {
+    /// One decoder per stream, made on its first frame.
+    streams: HashMap<StreamId, StreamDecoder>,
+}
+
+struct StreamDecoder {
+    decoder: Decoder,
+    /// After an error, frames are skipped up to the next keyframe.
+    broken: bool,
+    /// Frames given to the decoder whose pictures have not come out yet. With
+    /// B-frames pictures come out in presentation order, a few frames late:
+    /// each picture belongs to the pending frame that shows first.
+    pending: Vec<Frame>,
+}
+
+/// Most frames a decoder holds back; more means the stream lost track.
+const MOST_PENDING: usize = 16;
+
+/// The pending frame that shows first.
+fn take_first(pending: &mut Vec<Frame>) -> Option<Frame> {
+    let first = (0..pending.len()).min_by_key(|&i| (pending[i].pts, pending[i].seq))?;
+    Some(pending.remove(first))
+}
+
+impl Transform for H264DecodeNode {
+    fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
+        if frame.format != PixelFormat::Encoded(Codec::H264) {
+            return Err(NodeError::frame(format!(
+                "`h264_decode` takes H.264 access units, not `{}` frames",
+                frame.format
+            )));
+        }
+        let stream = match self.streams.entry(frame.stream.clone()) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(StreamDecoder {
+                // Flushing after each call (the crate's default) breaks streams with B-frames.
+                decoder: Decoder::with_api_config(
+                    OpenH264API::from_source(),
+                    DecoderConfig::new().flush_after_decode(Flush::NoFlush),
+                )
+                .map_err(|err| NodeError::failed(format!("`h264_decode` cannot start OpenH264: {err}")))?,
+                broken: false,
+                pending: Vec::new(),
+            }),
+        };
+        let data = frame.buffer.as_slice();
+        if stream.broken {
+            if !is_keyframe(data) {
+                return Err(NodeError::frame(format!(
+                    "`h264_decode` skipped frame {}: it needs a frame that did not decode; \
+                     decoding resumes at the next keyframe",
+                    frame.seq
+                )));
+            }
+            stream.broken = false;
+        }
+        let (seq, len) = (frame.seq, data.len());
+        let named = if frame.stream.is_default() {
+            String::new()
+        } else {
+            format!(", stream `{}`", frame.stream)
+        };
+        let StreamDecoder {
+            decoder,
+            broken,
+            pending,
+        } = stream;
+        match decoder.decode(data) {
+            Ok(Some(picture)) => {
+                pending.push(frame);
+                let shown = take_first(pending).expect("the frame just pushed is pending");
+                let out = to_frame(&picture, &shown, ctx);
+                if pending.len() > MOST_PENDING {
+                    pending.remove(0);
+                }
+                out.map(Some)
+            }
+            Ok(None) => {
+                // Parameter sets and SEI come out as nothing; a held-back picture will later.
+                if frame_has_picture(&frame) {
+                    pending.push(frame);
+                }
+                Ok(None)
+            }
+            Err(err) => {
+                *broken = true;
+                pending.clear();
+                Err(NodeError::frame(format!(
+                    "`h264_decode` could not decode frame {seq} ({len} bytes{named}): OpenH264 error {:#x}; \
+                     frames are skipped until the next keyframe",
+                    err.native_code()
+                )))
+            }
+        }
+    }
+}
+
+/// Whether an access unit holds a picture (a slice), not only parameter sets or SEI.
+fn frame_has_picture(frame: &Frame) -> bool {
+    crate::media::h264::nal_units(frame.buffer.as_slice()).any(|nal| matches!(crate::media::h264::nal_type(nal), 1..=5))
+}
+
+/// Copies a decoded picture into a frame from the node's allocator.
+fn to_frame(picture: &DecodedYUV<'_>, frame: &Frame, ctx: &NodeContext) -> Result<Frame, NodeError> {
+    let (width, height) = picture.dimensions();
+    let (y_stride, u_stride, v_stride) = picture.strides();
+    new_picture(ctx, frame, PixelFormat::I420, width as u32, height as u32, |out| {
+        let sources = [
+            (picture.y(), y_stride),
+            (picture.u(), u_stride),
+            (picture.v(), v_stride),
+        ];
+        for (plane, (data, stride)) in out.planes_mut().iter_mut().zip(sources) {
+            for (y, row) in plane.rows_mut().enumerate() {
+                let width = row.len();
+                row.copy_from_slice(&data[y * stride..y * stride + width]);
+            }
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use ooblex_runtime::testing::{Harness, frame_from_fn};
+    use ooblex_runtime::{Buffer, Codec, PixelFormat};
+    use serde_json::json;
+
+    use crate::media::h264::tests::encoded_stream;
+    use crate::test_util::kind;
+
+    fn h264_frames(units: Vec<Vec<u8>>) -> Vec<ooblex_runtime::Frame> {
+        units
+            .into_iter()
+            .enumerate()
+            .map(|(seq, unit)| {
+                let base = frame_from_fn(PixelFormat::Gray8, 2, 2, seq as u64, |_, _, _| 0);
+                let keyframe = crate::media::h264::is_keyframe(&unit);
+                base.with_encoded(Buffer::from_vec(unit), Codec::H264, keyframe)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn decodes_every_picture_at_its_size() {
+        let out = Harness::new(&kind("h264_decode"), json!({}))
+            .input("video", h264_frames(encoded_stream(6, 3)))
+            .run();
+        let video = out.video();
+        assert_eq!(video.len(), 6);
+        for (seq, frame) in video.iter().enumerate() {
+            assert_eq!(
+                (frame.format, frame.width, frame.height, frame.seq),
+                (PixelFormat::I420, 64, 48, seq as u64)
+            );
+        }
+        // The luma ramp the encoder was given survives (±4 levels).
+        let row = &video[0].plane(0)[..64];
+        assert!(row[10].abs_diff(30) <= 4 && row[50].abs_diff(150) <= 4, "{row:?}");
+    }
+
+    #[test]
+    fn a_corrupt_frame_is_skipped_and_decoding_resumes_at_the_next_keyframe() {
+        let mut units = encoded_stream(8, 4);
+        // Frame 1 (a P frame) is replaced by garbage with a slice header.
+        units[1] = vec![0, 0, 0, 1, 0x41, 0xff, 0x13, 0x37, 0x00, 0xde, 0xad];
+        let out = Harness::new(&kind("h264_decode"), json!({}))
+            .input("video", h264_frames(units))
+            .run();
+        out.result.as_ref().expect("a corrupt frame does not stop the node");
+        let seqs: Vec<u64> = out.video().iter().map(|f| f.seq).collect();
+        assert!(seqs.starts_with(&[0]) && seqs.ends_with(&[4, 5, 6, 7]), "{seqs:?}");
+        assert!(out.metrics.frame_errors.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    }
+}

@@ -1,0 +1,255 @@
+//! `hls_sink`: serves H.264 video as live HLS at `/hls/<name>/index.m3u8`:
+//! fragmented MP4 segments (HLS version 7) cut at keyframes, in a sliding
+//! window, kept in memory. Safari, hls.js, VLC and ffplay play it.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use ooblex_runtime::{
+    Buffer, Frame, HlsPublisher, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
+    Sink, StreamId, sink_node,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::h264_decode::H264_IN;
+use crate::media::fmp4::{Output, Segmenter};
+use crate::sink::mjpeg_sink::is_valid_name;
+
+/// Params of `hls_sink`. Changing them restarts the node; players keep the
+/// stream if its name did not change.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct HlsSinkParams {
+    /// Stream name, served at `/hls/<name>/index.m3u8`; defaults to the node id.
+    /// Frames of a named stream (an RTMP key) go to `<name>/<stream>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Target segment length in seconds. Segments start at keyframes, so they
+    /// last at least this long, up to the next keyframe: set the encoder's
+    /// keyframe interval to match.
+    #[schemars(range(min = 0.5, max = 30.0))]
+    pub segment: f64,
+    /// Segments listed in the live playlist; older ones are deleted.
+    #[schemars(range(min = 2, max = 100))]
+    pub window: u32,
+}
+
+impl Default for HlsSinkParams {
+    fn default() -> Self {
+        HlsSinkParams {
+            name: None,
+            segment: 2.0,
+            window: 6,
+        }
+    }
+}
+
+/// The `hls_sink` node kind.
+pub struct HlsSink;
+
+impl NodeKind for HlsSink {
+    type Params = HlsSinkParams;
+    const NAME: &'static str = "hls_sink";
+    const DESCRIPTION: &'static str = "serves H.264 video as live HLS (fMP4 segments) at /hls/<name>/index.m3u8";
+    const INPUTS: &'static [InputPortSpec] = &[H264_IN];
+    const OUTPUTS: &'static [OutputPortSpec] = &[];
+
+    fn check(params: &HlsSinkParams) -> Vec<ParamIssue> {
+        let mut issues = Vec::new();
+        if let Some(name) = &params.name
+            && !is_valid_name(name)
+        {
+            issues.push(
+                ParamIssue::new("name", format!("`{name}` is not a valid stream name"))
+                    .with_hint("use letters, digits, `-`, `_`, `.` and `/`, not starting or ending with `/`"),
+            );
+        }
+        if !(0.5..=30.0).contains(&params.segment) {
+            issues.push(ParamIssue::new(
+                "segment",
+                format!("{} s is outside 0.5..=30", params.segment),
+            ));
+        }
+        if !(2..=100).contains(&params.window) {
+            issues.push(ParamIssue::new(
+                "window",
+                format!("{} is outside 2..=100", params.window),
+            ));
+        }
+        issues
+    }
+
+    fn build(params: &HlsSinkParams) -> Result<Box<dyn Node>, NodeError> {
+        Ok(sink_node(HlsSinkNode {
+            params: params.clone(),
+            streams: HashMap::new(),
+        }))
+    }
+}
+
+struct HlsSinkNode {
+    params: HlsSinkParams,
+    streams: HashMap<StreamId, Playlist>,
+}
+
+impl Sink for HlsSinkNode {
+    /// Announces the default stream at once, so that players get a playlist
+    /// (empty until the first segment) rather than a 404.
+    fn start(&mut self, ctx: &NodeContext) -> Result<(), NodeError> {
+        self.playlist(&StreamId::default(), ctx).publish();
+        Ok(())
+    }
+
+    fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
+        let playlist = self.playlist(&frame.stream, ctx);
+        let outputs = playlist
+            .segmenter
+            .push(&frame)
+            .map_err(|err| NodeError::frame(format!("`hls_sink` frame {}: {err}", frame.seq)))?;
+        for output in outputs {
+            playlist.add(output);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _ctx: &NodeContext) -> Result<(), NodeError> {
+        for playlist in self.streams.values_mut() {
+            if let Some(last) = playlist.segmenter.finish() {
+                playlist.add(last);
+            }
+            playlist.ended = true;
+            playlist.publish();
+        }
+        Ok(())
+    }
+}
+
+impl HlsSinkNode {
+    fn playlist(&mut self, stream: &StreamId, ctx: &NodeContext) -> &mut Playlist {
+        let params = &self.params;
+        self.streams.entry(stream.clone()).or_insert_with(|| {
+            let base = params.name.as_deref().unwrap_or(&ctx.id);
+            let name = if stream.is_default() {
+                base.to_string()
+            } else {
+                format!("{base}/{stream}")
+            };
+            let publisher = ctx.streams.hls().publisher(&name);
+            // A restarted node starts the stream over: stale segments would not
+            // follow on from the new ones.
+            publisher.clear();
+            Playlist {
+                publisher,
+                segmenter: Segmenter::new(Duration::from_secs_f64(params.segment), None),
+                target: params.segment.ceil() as u64,
+                window: params.window as usize,
+                segments: VecDeque::new(),
+                next_sequence: 0,
+                init: 0,
+                ended: false,
+            }
+        })
+    }
+}
+
+/// One segment in the playlist.
+struct Segment {
+    sequence: u64,
+    duration: Duration,
+    /// The header it needs (`init-<n>.mp4`).
+    init: u32,
+}
+
+/// One stream's live playlist and its files.
+struct Playlist {
+    publisher: HlsPublisher,
+    segmenter: Segmenter,
+    /// `#EXT-X-TARGETDURATION`: the segment length, or the longest segment's.
+    target: u64,
+    window: usize,
+    /// Listed segments, oldest first, and up to two more that just left the
+    /// list: a player that read the list a moment ago may still fetch them.
+    segments: VecDeque<Segment>,
+    next_sequence: u64,
+    /// The current header's number.
+    init: u32,
+    /// The stream ended: the playlist gets `#EXT-X-ENDLIST`.
+    ended: bool,
+}
+
+/// Segments kept after they leave the playlist.
+const LINGER: usize = 2;
+
+impl Playlist {
+    fn add(&mut self, output: Output) {
+        match output {
+            Output::Init(header) => {
+                self.init += 1;
+                self.publisher
+                    .put(&format!("init-{}.mp4", self.init), Buffer::from_vec(header));
+            }
+            Output::Fragment { data, duration } => {
+                let sequence = self.next_sequence;
+                self.next_sequence += 1;
+                self.publisher.put(&format!("{sequence}.m4s"), Buffer::from_vec(data));
+                self.target = self.target.max(duration.as_secs_f64().round() as u64);
+                self.segments.push_back(Segment {
+                    sequence,
+                    duration,
+                    init: self.init,
+                });
+                while self.segments.len() > self.window + LINGER {
+                    self.forget_oldest();
+                }
+                self.publish();
+            }
+        }
+    }
+
+    /// Deletes the oldest segment, and its header once no segment needs it.
+    fn forget_oldest(&mut self) {
+        let Some(old) = self.segments.pop_front() else { return };
+        self.publisher.remove(&format!("{}.m4s", old.sequence));
+        if self.segments.front().is_some_and(|next| next.init != old.init) {
+            self.publisher.remove(&format!("init-{}.mp4", old.init));
+        }
+    }
+
+    /// Writes `index.m3u8` for the segments in the window.
+    fn publish(&self) {
+        let listed: Vec<&Segment> = self
+            .segments
+            .iter()
+            .skip(self.segments.len().saturating_sub(self.window))
+            .collect();
+        let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        let _ = writeln!(text, "#EXT-X-TARGETDURATION:{}", self.target.max(1));
+        let first = listed.first().map_or(self.next_sequence, |s| s.sequence);
+        let _ = writeln!(text, "#EXT-X-MEDIA-SEQUENCE:{first}");
+        // Each header change before the first listed segment was one discontinuity.
+        let first_init = listed.first().map_or(self.init, |s| s.init);
+        let _ = writeln!(text, "#EXT-X-DISCONTINUITY-SEQUENCE:{}", first_init.saturating_sub(1));
+        let mut init = None;
+        for segment in listed {
+            if init != Some(segment.init) {
+                if init.is_some() {
+                    text.push_str("#EXT-X-DISCONTINUITY\n");
+                }
+                let _ = writeln!(text, "#EXT-X-MAP:URI=\"init-{}.mp4\"", segment.init);
+                init = Some(segment.init);
+            }
+            let _ = writeln!(
+                text,
+                "#EXTINF:{:.3},\n{}.m4s",
+                segment.duration.as_secs_f64(),
+                segment.sequence
+            );
+        }
+        if self.ended {
+            text.push_str("#EXT-X-ENDLIST\n");
+        }
+        self.publisher.put("index.m3u8", Buffer::from_vec(text.into_bytes()));
+    }
+}
