@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, lints, all tests (which start the real binary
 # and talk to it over HTTP, ffmpeg and ffprobe), graph validation and schema drift.
-# Installs what the tests need when it is missing: ffmpeg and curl (Debian packages),
+# Installs what the tests need when it is missing: ffmpeg, curl and nasm (Debian
+# packages; nasm builds OpenH264's assembly, without which it is 2-3x slower),
 # and the ONNX Runtime library from the `onnxruntime` wheel on PyPI, so that the
 # tests compare the tract and ONNX Runtime backends.
 set -euo pipefail
@@ -11,6 +12,7 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 if ((${#missing[@]})); then
     echo "==> installing ${missing[*]}"
     sudo=""

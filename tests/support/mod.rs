@@ -78,6 +78,18 @@ impl Server {
             .read_to_string()
     }
 
+    /// GET `path`, returning the body as bytes; panics unless it answers 200.
+    pub fn get_bytes(&self, path: &str) -> Vec<u8> {
+        ureq::get(&format!("{}{path}", self.base))
+            .call()
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"))
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"))
+    }
+
     /// Sends a signal (`TERM`, `INT`) to the process.
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")

@@ -111,10 +111,12 @@ impl Connection<'_> {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 return Err(reason);
             }
-            let read = timeout(IDLE_TIMEOUT, socket.read(&mut buffer))
-                .await
-                .map_err(|_| format!("nothing received for {} s", IDLE_TIMEOUT.as_secs()))?
-                .map_err(|err| format!("read failed: {err}"))?;
+            let read = tokio::select! {
+                () = self.server.shutdown.wait() => return Ok(()),
+                read = timeout(IDLE_TIMEOUT, socket.read(&mut buffer)) => read
+                    .map_err(|_| format!("nothing received for {} s", IDLE_TIMEOUT.as_secs()))?
+                    .map_err(|err| format!("read failed: {err}"))?,
+            };
             if read == 0 {
                 return Ok(());
             }

@@ -20,7 +20,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use ooblex_runtime::{
     FrameAllocator, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPort, OutputPortSpec, ParamIssue,
-    StreamId,
+    Shutdown, StreamId,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -124,6 +124,8 @@ pub(crate) struct Server {
     pub out: OutputPort,
     pub alloc: FrameAllocator,
     pub node: String,
+    /// Triggered when the node stops: connections end at a message boundary.
+    pub shutdown: Shutdown,
 }
 
 impl Server {
@@ -163,6 +165,7 @@ impl Node for RtmpSourceNode {
                 out,
                 alloc: ctx.alloc.clone(),
                 node: ctx.id.clone(),
+                shutdown: ctx.shutdown.clone(),
             });
             let mut connections = tokio::task::JoinSet::new();
             let mut next_connection = 1u64;
@@ -183,7 +186,15 @@ impl Node for RtmpSourceNode {
                     Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 }
             }
-            connections.shutdown().await;
+            // Connections see the stop between messages; a frame being sent is delivered.
+            if tokio::time::timeout(Duration::from_secs(2), async {
+                while connections.join_next().await.is_some() {}
+            })
+            .await
+            .is_err()
+            {
+                connections.shutdown().await;
+            }
             Ok(())
         }
         .boxed()

@@ -1,0 +1,273 @@
+//! Live video in and out with real peers: ffmpeg publishes over RTMP as OBS
+//! would, and the MJPEG, HLS and MP4 outputs are read back by an HTTP client
+//! and ffprobe. Bad peers (garbage, a dropped handshake, a wrong key, another
+//! codec) are turned away without disturbing the stream.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Server, free_port};
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ooblex-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir is writable");
+    dir
+}
+
+/// Runs ffmpeg with `args`, killing it after `timeout`.
+fn ffmpeg(args: &[&str], timeout: Duration) -> (ExitStatus, String) {
+    let mut child = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg is installed (the test command installs it)");
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("ffmpeg can be polled") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ffmpeg {args:?} ran past {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+    (status, err)
+}
+
+/// Publishes `seconds` of a 320x240 test picture at 30 fps with AAC audio,
+/// as OBS does (x264 with B-frames, a keyframe a second).
+fn publish(url: &str, seconds: u32, video_codec: &[&str]) -> (ExitStatus, String) {
+    let seconds = seconds.to_string();
+    let mut args = vec![
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine",
+        "-t",
+        &seconds,
+    ];
+    args.extend_from_slice(video_codec);
+    args.extend_from_slice(&["-c:a", "aac", "-f", "flv", url]);
+    ffmpeg(&args, Duration::from_secs(60))
+}
+
+const X264: &[&str] = &["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "30"];
+
+/// `codec,width,height,frames` of the first video stream, read by ffprobe.
+fn probe(path: &Path) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,width,height,nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A counter from `/metrics` for one node.
+fn metric(server: &Server, name: &str, node: &str) -> u64 {
+    let text = server.get("/metrics").expect("metrics answer");
+    let prefix = format!("{name}{{node=\"{node}\"");
+    text.lines()
+        .find(|line| line.starts_with(&prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} for {node} in\n{text}"))
+}
+
+/// Waits up to 5 s for a node's `frames_out` to reach `expected`, then returns it.
+fn frames_out(server: &Server, node: &str, expected: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let count = metric(server, "ooblex_node_frames_out_total", node);
+        if count >= expected || Instant::now() > deadline {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Sends `bytes` to the RTMP port, hangs up, and waits for the server to let go.
+fn send_and_expect_close(port: u16, bytes: &[u8]) {
+    let mut socket = TcpStream::connect(("127.0.0.1", port)).expect("the RTMP port accepts");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a timeout can be set");
+    let _ = socket.write_all(bytes);
+    let _ = socket.shutdown(std::net::Shutdown::Write);
+    let mut sink = Vec::new();
+    // Ok(n) at EOF, or a reset: either way the server let go.
+    let _ = socket.read_to_end(&mut sink);
+}
+
+#[test]
+fn an_rtmp_publisher_reaches_mjpeg_hls_and_mp4() {
+    let dir = scratch("rtmp");
+    let rtmp = free_port();
+    let recording = dir.join("recording.mp4");
+    let graph = dir.join("graph.yaml");
+    std::fs::write(
+        &graph,
+        format!(
+            r#"version: 1
+name: rtmp-ingest
+nodes:
+  obs:
+    kind: rtmp_source
+    params: {{ listen: "127.0.0.1:{rtmp}", app: live, key: secret }}
+  decoded:
+    kind: h264_decode
+    inputs: {{ video: obs }}
+  gray:
+    kind: grayscale
+    inputs: {{ video: decoded }}
+  preview:
+    kind: mjpeg_sink
+    inputs: {{ video: gray }}
+  live:
+    kind: hls_sink
+    inputs: {{ video: obs }}
+    params: {{ segment: 1, window: 4 }}
+  record:
+    kind: mp4_sink
+    inputs: {{ video: {{ from: obs, policy: block, queue: 64 }} }}
+    params: {{ path: "{}" }}
+"#,
+            recording.display()
+        ),
+    )
+    .expect("the graph is written");
+    let server = Server::start(graph.to_str().expect("utf-8 path"), &["--no-status"]);
+
+    // Bad peers first: none of them may take the node down.
+    send_and_expect_close(rtmp, &[0x55; 1600]);
+    send_and_expect_close(rtmp, &[0x03, 0, 0, 0, 0]);
+    let url = |key: &str| format!("rtmp://127.0.0.1:{rtmp}/live/{key}");
+    let (status, _) = publish(&url("wrong"), 1, X264);
+    assert!(!status.success(), "a wrong key is refused");
+    let (status, _) = publish(&url("secret"), 1, &["-c:v", "flv1"]);
+    assert!(!status.success(), "Sorenson video is refused");
+
+    let (status, err) = publish(&url("secret"), 3, X264);
+    assert!(status.success(), "ffmpeg publishes: {err}");
+    assert_eq!(frames_out(&server, "obs", 90), 90, "every frame of the first publish");
+    let snapshot = server.get_bytes("/streams/preview.jpg");
+    let picture = image::load_from_memory(&snapshot).expect("the snapshot is a JPEG");
+    assert_eq!((picture.width(), picture.height()), (320, 240));
+
+    // HLS: the playlist lists fMP4 segments that ffprobe reads as H.264.
+    let playlist = server.get("/hls/live/index.m3u8").expect("the playlist is served");
+    assert!(playlist.contains("#EXT-X-MAP:URI=\"init-1.mp4\""), "{playlist}");
+    let segments: Vec<&str> = playlist.lines().filter(|l| l.ends_with(".m4s")).collect();
+    assert!(segments.len() >= 2, "{playlist}");
+    let mut joined = server.get_bytes("/hls/live/init-1.mp4");
+    for segment in &segments {
+        joined.extend(server.get_bytes(&format!("/hls/live/{segment}")));
+    }
+    let hls = dir.join("hls.mp4");
+    std::fs::write(&hls, joined).expect("the segments are written");
+    let probed = probe(&hls);
+    assert!(probed.starts_with("h264,320,240,"), "{probed}");
+
+    // The publisher comes back on the same key: the stream goes on.
+    let (status, err) = publish(&url("secret"), 2, X264);
+    assert!(status.success(), "ffmpeg publishes again: {err}");
+    assert_eq!(frames_out(&server, "obs", 150), 150, "the second publish follows on");
+    assert_eq!(frames_out(&server, "record", 150), 150, "the recorder took every frame");
+
+    server.signal("INT");
+    let (status, log) = server.wait(Duration::from_secs(20));
+    assert!(status.success(), "{log}");
+    for reason in [
+        "not an RTMP handshake",
+        "left during the RTMP handshake",
+        "wrong stream key",
+        "not H.264",
+    ] {
+        assert!(log.contains(reason), "the log says `{reason}`:\n{log}");
+    }
+    // Both publishes, in one recording that ffprobe reads to the last frame.
+    assert_eq!(probe(&recording), "h264,320,240,150", "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_is_encoded_to_mp4() {
+    let dir = scratch("encode");
+    let source = dir.join("source.y4m");
+    let (status, err) = ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25",
+            "-frames:v",
+            "50",
+            "-pix_fmt",
+            "yuv420p",
+        ]
+        .iter()
+        .copied()
+        .chain([source.to_str().expect("utf-8 path")])
+        .collect::<Vec<_>>(),
+        Duration::from_secs(60),
+    );
+    assert!(status.success(), "{err}");
+    let output = dir.join("encoded.mp4");
+    let graph = dir.join("graph.yaml");
+    std::fs::write(
+        &graph,
+        format!(
+            r#"version: 1
+name: encode-file
+nodes:
+  file:
+    kind: y4m_source
+    params: {{ path: "{}", realtime: false }}
+  encode:
+    kind: h264_encode
+    inputs: {{ video: {{ from: file, policy: block }} }}
+    params: {{ bitrate: 800, keyframe_interval: 25 }}
+  record:
+    kind: mp4_sink
+    inputs: {{ video: {{ from: encode, policy: block }} }}
+    params: {{ path: "{}" }}
+"#,
+            source.display(),
+            output.display()
+        ),
+    )
+    .expect("the graph is written");
+    let out = support::ooblex()
+        .args(["run", graph.to_str().expect("utf-8 path"), "--no-status"])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .expect("ooblex runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert_eq!(probe(&output), "h264,320,240,50");
+    let _ = std::fs::remove_dir_all(&dir);
+}
