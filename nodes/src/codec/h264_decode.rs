@@ -73,6 +73,18 @@ fn take_first(pending: &mut Vec<Frame>) -> Option<Frame> {
 }
 
 impl Transform for H264DecodeNode {
+    /// Sends the pictures the decoders held back for reordering.
+    fn flush(&mut self, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        let mut out = Vec::new();
+        for stream in self.streams.values_mut() {
+            match Self::drain(stream, ctx) {
+                Ok(frames) => out.extend(frames),
+                Err(err) => tracing::warn!(node = %ctx.id, "{err}"),
+            }
+        }
+        Ok(out)
+    }
+
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
         if frame.format != PixelFormat::Encoded(Codec::H264) {
             return Err(NodeError::frame(format!(
@@ -142,6 +154,25 @@ impl Transform for H264DecodeNode {
                 )))
             }
         }
+    }
+}
+
+impl H264DecodeNode {
+    /// The pictures a stream's decoder still holds, matched to their frames.
+    fn drain(stream: &mut StreamDecoder, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        let StreamDecoder { decoder, pending, .. } = stream;
+        let pictures = decoder.flush_remaining().map_err(|err| {
+            NodeError::frame(format!(
+                "`h264_decode` could not flush: OpenH264 error {:#x}",
+                err.native_code()
+            ))
+        })?;
+        let mut out = Vec::new();
+        for picture in pictures {
+            let Some(shown) = take_first(pending) else { break };
+            out.push(to_frame(&picture, &shown, ctx)?);
+        }
+        Ok(out)
     }
 }
 

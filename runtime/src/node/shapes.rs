@@ -27,6 +27,12 @@ pub trait Source: Send + 'static {
 pub trait Transform: Send + 'static {
     /// Processes one frame. `Err(NodeError::Frame)` skips the frame and goes on.
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError>;
+
+    /// Called once when the input ends: the frames still held back (a
+    /// decoder's reordered pictures), to send before the node finishes.
+    fn flush(&mut self, _ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Consumes frames, on a blocking thread.
@@ -111,6 +117,9 @@ impl<T: Transform> Node for TransformNode<T> {
                     Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
                     Err(err) => return Err(err),
                 }
+            }
+            for frame in transform.flush(ctx)? {
+                out.blocking_send(frame);
             }
             Ok(())
         })
