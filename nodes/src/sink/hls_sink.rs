@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::h264_decode::H264_IN;
 use crate::media::fmp4::{Output, Segmenter};
-use crate::sink::mjpeg_sink::is_valid_name;
+use crate::sink::{check_stream_name, published_name};
 
 /// Params of `hls_sink`. Changing them restarts the node; players keep the
 /// stream if its name did not change.
@@ -57,15 +57,7 @@ impl NodeKind for HlsSink {
     const OUTPUTS: &'static [OutputPortSpec] = &[];
 
     fn check(params: &HlsSinkParams) -> Vec<ParamIssue> {
-        let mut issues = Vec::new();
-        if let Some(name) = &params.name
-            && !is_valid_name(name)
-        {
-            issues.push(
-                ParamIssue::new("name", format!("`{name}` is not a valid stream name"))
-                    .with_hint("use letters, digits, `-`, `_`, `.` and `/`, not starting or ending with `/`"),
-            );
-        }
+        let mut issues: Vec<ParamIssue> = check_stream_name(params.name.as_deref()).into_iter().collect();
         if !(0.5..=30.0).contains(&params.segment) {
             issues.push(ParamIssue::new(
                 "segment",
@@ -131,12 +123,7 @@ impl HlsSinkNode {
         let params = &self.params;
         self.streams.entry(stream.clone()).or_insert_with(|| {
             let base = params.name.as_deref().unwrap_or(&ctx.id);
-            let name = if stream.is_default() {
-                base.to_string()
-            } else {
-                format!("{base}/{stream}")
-            };
-            let publisher = ctx.streams.hls().publisher(&name);
+            let publisher = ctx.streams.hls().publisher(&published_name(base, stream));
             // A restarted node starts the stream over: stale segments would not
             // follow on from the new ones.
             publisher.clear();

@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::jpeg_encode::{DEFAULT_QUALITY, FrameEncoder};
+use crate::sink::{check_stream_name, published_name};
 
 /// Params of `mjpeg_sink`. Changing them restarts the node; viewers stay
 /// connected to a stream whose name did not change.
@@ -50,13 +51,7 @@ impl NodeKind for MjpegSink {
     const OUTPUTS: &'static [OutputPortSpec] = &[];
 
     fn check(params: &MjpegSinkParams) -> Vec<ParamIssue> {
-        match &params.name {
-            Some(name) if !is_valid_name(name) => vec![
-                ParamIssue::new("name", format!("`{name}` is not a valid stream name"))
-                    .with_hint("use letters, digits, `-`, `_`, `.` and `/`, not starting or ending with `/`"),
-            ],
-            _ => Vec::new(),
-        }
+        check_stream_name(params.name.as_deref()).into_iter().collect()
     }
 
     fn build(params: &MjpegSinkParams) -> Result<Box<dyn Node>, NodeError> {
@@ -66,16 +61,6 @@ impl NodeKind for MjpegSink {
             publishers: HashMap::new(),
         }))
     }
-}
-
-/// Whether `name` can go in a URL path as it is.
-pub(crate) fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('/')
-        && !name.ends_with('/')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 struct MjpegSinkNode {
@@ -101,12 +86,7 @@ impl Sink for MjpegSinkNode {
         };
         let publisher = self.publishers.entry(frame.stream.clone()).or_insert_with(|| {
             let base = self.name.as_deref().unwrap_or(&ctx.id);
-            let name = if frame.stream.is_default() {
-                base.to_string()
-            } else {
-                format!("{base}/{}", frame.stream)
-            };
-            ctx.streams.publisher(&name)
+            ctx.streams.publisher(&published_name(base, &frame.stream))
         });
         publisher.publish(Picture {
             data,
