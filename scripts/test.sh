@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, lints, all tests (which start the real binary
 # and talk to it over HTTP, ffmpeg and ffprobe), graph validation and schema drift.
-# Installs what the tests need when it is missing: ffmpeg, curl and nasm (Debian
-# packages; nasm builds OpenH264's assembly, without which it is 2-3x slower),
+# Installs what the tests need when it is missing: ffmpeg, curl, nasm and GStreamer
+# (Debian packages; nasm builds OpenH264's assembly, without which it is 2-3x slower),
 # and the ONNX Runtime library from the `onnxruntime` wheel on PyPI, so that the
 # tests compare the tract and ONNX Runtime backends.
 set -euo pipefail
@@ -13,6 +13,14 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v nasm >/dev/null 2>&1 || missing+=(nasm)
+# GStreamer 1.22 for the `gstreamer` feature: headers to build against, the
+# elements its node kinds use (x264, RTSP, RTMP, decoders) and the RTSP server
+# the tests stand a camera up with.
+pkg-config --exists gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0 gstreamer-rtsp-server-1.0 2>/dev/null ||
+    missing+=(pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev)
+gst-inspect-1.0 x264enc >/dev/null 2>&1 ||
+    missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+        gstreamer1.0-libav gstreamer1.0-rtsp)
 if ((${#missing[@]})); then
     echo "==> installing ${missing[*]}"
     sudo=""
@@ -39,12 +47,12 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 echo "==> cargo test"
-cargo test --workspace --locked --features ooblex/onnxruntime
+cargo test --workspace --locked --features ooblex/onnxruntime,ooblex/gstreamer
 
 echo "==> ooblex validate graphs/*.yaml"
-cargo run --quiet --locked -- validate graphs/*.yaml
+cargo run --quiet --locked --features gstreamer -- validate graphs/*.yaml
 
 echo "==> ooblex schema --check"
-cargo run --quiet --locked -- schema --check schemas/graph.schema.json
+cargo run --quiet --locked --features gstreamer -- schema --check schemas/graph.schema.json
 
 echo "all checks passed"

@@ -15,6 +15,8 @@ mod codec;
 mod compose;
 mod effect;
 mod format;
+#[cfg(feature = "gstreamer")]
+mod gst;
 mod infer;
 mod media;
 mod params;
@@ -44,6 +46,18 @@ pub use effect::pixelate::{Pixelate, PixelateParams};
 pub use effect::sepia::{Sepia, SepiaParams};
 pub use format::convert::{Convert, ConvertParams};
 pub use format::scale::{Scale, ScaleFilter, ScaleParams};
+#[cfg(feature = "gstreamer")]
+pub use gst::gst_sink::{GstSink, GstSinkParams};
+#[cfg(feature = "gstreamer")]
+pub use gst::gst_source::{GstSource, GstSourceParams};
+#[cfg(feature = "gstreamer")]
+pub use gst::rtmp_sink::{RtmpSink, RtmpSinkParams};
+#[cfg(feature = "gstreamer")]
+pub use gst::rtsp_source::{RtspSource, RtspSourceParams, RtspTransport};
+#[cfg(feature = "gstreamer")]
+pub use gst::uri_source::{UriSource, UriSourceParams};
+#[cfg(feature = "gstreamer")]
+pub use gst::webcam_source::{WebcamSource, WebcamSourceParams};
 pub use infer::background::{
     BackgroundBlur, BackgroundBlurParams, BackgroundRemove, BackgroundRemoveParams, BackgroundReplace,
     BackgroundReplaceParams, RemoveOutput,
@@ -106,6 +120,15 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<BackgroundReplace>();
     registry.register::<BackgroundRemove>();
     registry.register::<StyleTransfer>();
+    #[cfg(feature = "gstreamer")]
+    {
+        registry.register::<GstSource>();
+        registry.register::<UriSource>();
+        registry.register::<RtspSource>();
+        registry.register::<WebcamSource>();
+        registry.register::<GstSink>();
+        registry.register::<RtmpSink>();
+    }
 }
 
 /// A registry holding every built-in node kind.
