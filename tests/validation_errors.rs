@@ -77,6 +77,23 @@ fn unknown_kind_suggests_the_closest() {
 }
 
 #[test]
+fn a_kind_this_build_leaves_out_says_how_to_get_it() {
+    let mut registry = ooblex_nodes::registry();
+    registry.not_built(&["ndi_source"], "it comes with the `ndi` feature");
+    let source = "version: 1\nname: left-out\nnodes:\n  cam:\n    kind: ndi_source\n";
+    let loaded = load_str("left-out.yaml", source).expect("the graph loads");
+    let Err(errors) = validate(&loaded, &registry) else {
+        panic!("the kind is not in this build")
+    };
+    let error = &errors.diagnostics[0].error;
+    assert_eq!(
+        error.to_string(),
+        "node `cam` is a `ndi_source`, which this build of ooblex does not have"
+    );
+    assert_eq!(error.hint().as_deref(), Some("it comes with the `ndi` feature"));
+}
+
+#[test]
 fn unknown_input_port() {
     let (error, line) = single("invalid-unknown-input-port.yaml");
     assert!(

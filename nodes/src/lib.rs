@@ -120,6 +120,19 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<BackgroundReplace>();
     registry.register::<BackgroundRemove>();
     registry.register::<StyleTransfer>();
+    #[cfg(not(feature = "gstreamer"))]
+    registry.not_built(
+        &[
+            "gst_source",
+            "uri_source",
+            "rtsp_source",
+            "webcam_source",
+            "gst_sink",
+            "rtmp_sink",
+        ],
+        "it comes with the `gstreamer` feature: install Debian's GStreamer 1.22 packages and \
+         rebuild with `cargo build --release --features gstreamer` (see the README)",
+    );
     #[cfg(feature = "gstreamer")]
     {
         registry.register::<GstSource>();

@@ -80,6 +80,16 @@ pub enum GraphError {
         /// The closest known kind.
         suggestion: Option<String>,
     },
+    /// `kind` exists but this build leaves it out.
+    #[error("node `{node}` is a `{kind}`, which this build of ooblex does not have")]
+    KindNotBuilt {
+        /// The node.
+        node: String,
+        /// The kind as written.
+        kind: String,
+        /// How to get it.
+        how: String,
+    },
     /// An input names a port the kind does not have.
     #[error("node `{node}` ({kind}) has no input port `{port}`")]
     UnknownInputPort {
@@ -210,6 +220,7 @@ impl GraphError {
                 suggestion: Some(s), ..
             } => Some(format!("did you mean `{s}`? (`ooblex nodes` lists every kind)")),
             GraphError::UnknownKind { .. } => Some("`ooblex nodes` lists every kind".into()),
+            GraphError::KindNotBuilt { how, .. } => Some(how.clone()),
             GraphError::UnknownInputPort { kind, available, .. } => {
                 Some(format!("`{kind}` has input ports {}", one_of(available)))
             }

@@ -127,10 +127,17 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
                 }
             }
             None => out.push(Diagnostic::new(
-                GraphError::UnknownKind {
-                    node: id.to_string(),
-                    kind: node.kind.clone(),
-                    suggestion: registry.suggest(&node.kind),
+                match registry.how_to_build(&node.kind) {
+                    Some(how) => GraphError::KindNotBuilt {
+                        node: id.to_string(),
+                        kind: node.kind.clone(),
+                        how: how.to_string(),
+                    },
+                    None => GraphError::UnknownKind {
+                        node: id.to_string(),
+                        kind: node.kind.clone(),
+                        suggestion: registry.suggest(&node.kind),
+                    },
                 },
                 at(&["nodes", id, "kind"], false),
             )),

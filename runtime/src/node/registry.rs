@@ -9,6 +9,8 @@ use crate::node::params::did_you_mean;
 #[derive(Clone, Default)]
 pub struct Registry {
     kinds: BTreeMap<&'static str, KindInfo>,
+    /// Kinds this build leaves out, with how to get them.
+    not_built: BTreeMap<&'static str, &'static str>,
 }
 
 impl Registry {
@@ -22,6 +24,20 @@ impl Registry {
         let previous = self.kinds.insert(K::NAME, KindInfo::of::<K>());
         assert!(previous.is_none(), "node kind `{}` is registered twice", K::NAME);
         self
+    }
+
+    /// Records kinds that exist but are not in this build (a cargo feature is
+    /// off), so that a graph naming one is told `how` to get it.
+    pub fn not_built(&mut self, names: &[&'static str], how: &'static str) -> &mut Registry {
+        for name in names {
+            self.not_built.insert(name, how);
+        }
+        self
+    }
+
+    /// How to get kind `name` when this build leaves it out.
+    pub fn how_to_build(&self, name: &str) -> Option<&'static str> {
+        self.not_built.get(name).copied()
     }
 
     /// The kind called `name`.
