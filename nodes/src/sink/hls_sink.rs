@@ -1,6 +1,6 @@
 //! `hls_sink`: serves H.264 video as live HLS at `/hls/<name>/index.m3u8`:
-//! fragmented MP4 segments (HLS version 7) cut at keyframes, in a sliding
-//! window, kept in memory. Safari, hls.js, VLC and ffplay play it.
+//! fragmented MP4 segments (HLS version 7, which Safari, hls.js, VLC and
+//! ffplay read) cut at keyframes, in a sliding window, kept in memory.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
