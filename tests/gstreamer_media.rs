@@ -7,14 +7,14 @@ mod support;
 
 use std::io::Read;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gstreamer_rtsp_server::prelude::*;
 use gstreamer_rtsp_server::{RTSPMediaFactory, RTSPServer, glib, gst};
-use support::{Server, free_port, ooblex};
+use support::{Server, free_port, probe, run_graph, scratch, wait_for};
 
 /// Set for the child process that plays the RTSP camera: the port it serves on.
 const CAMERA_PORT_VAR: &str = "OOBLEX_TEST_RTSP_CAMERA_PORT";
@@ -77,14 +77,6 @@ impl Drop for Camera {
     }
 }
 
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ooblex-gst-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
-}
-
 /// Starts `graph` (YAML text) with the server's log collected as it comes.
 fn start(dir: &Path, graph: &str) -> (Server, Arc<Mutex<String>>) {
     let path = dir.join("graph.yaml");
@@ -104,27 +96,9 @@ fn start(dir: &Path, graph: &str) -> (Server, Arc<Mutex<String>>) {
     (server, log)
 }
 
-/// Waits up to `timeout` for `done`, polling every 100 ms.
-fn wait_for(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    done()
-}
-
 /// A counter from `/metrics` for one node (0 before the node reports).
 fn metric(server: &Server, name: &str, node: &str) -> u64 {
-    let text = server.get("/metrics").expect("metrics answer");
-    let prefix = format!("{name}{{node=\"{node}\"");
-    text.lines()
-        .find(|line| line.starts_with(&prefix))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    server.metric(name, node).unwrap_or(0)
 }
 
 /// The snapshot at `/streams/<name>.jpg` once there is one, decoded.
@@ -141,7 +115,7 @@ fn log_text(log: &Mutex<String>) -> String {
 
 #[test]
 fn a_file_is_decoded_and_recorded_again() {
-    let dir = scratch("uri");
+    let dir = scratch("gst-uri");
     let input = dir.join("input.mp4");
     let made = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-f", "lavfi"])
@@ -176,26 +150,14 @@ nodes:
     )
     .expect("the graph is written");
     let started = Instant::now();
-    let out = ooblex()
-        .args(["run", graph.to_str().expect("utf-8 path"), "--no-status"])
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-        .output()
-        .expect("ooblex runs");
+    let out = run_graph(&graph);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "the file is read as fast as it is used"
     );
-    let probe = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args(["-show_entries", "stream=codec_name,width,height,nb_read_frames"])
-        .args(["-of", "csv=p=0"])
-        .arg(&output)
-        .output()
-        .expect("ffprobe runs");
-    assert!(probe.status.success(), "{}", String::from_utf8_lossy(&probe.stderr));
-    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "h264,320,240,50");
+    assert_eq!(probe(&output), "h264,320,240,50");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -217,7 +179,7 @@ nodes:
 
 #[test]
 fn a_camera_that_drops_is_reconnected() {
-    let dir = scratch("rtsp");
+    let dir = scratch("gst-rtsp");
     let port = free_port();
     let url = format!("rtsp://127.0.0.1:{port}/cam");
     let camera = Camera::start(port);
@@ -267,7 +229,7 @@ fn a_camera_that_drops_is_reconnected() {
 
 #[test]
 fn a_camera_that_never_answers_keeps_the_graph_running() {
-    let dir = scratch("rtsp-none");
+    let dir = scratch("gst-rtsp-none");
     let url = format!("rtsp://127.0.0.1:{}/none", free_port());
     let (mut server, log) = start(&dir, &rtsp_graph(&url));
     assert!(
@@ -289,7 +251,7 @@ fn a_camera_that_never_answers_keeps_the_graph_running() {
 
 #[test]
 fn frames_are_published_over_rtmp() {
-    let dir = scratch("rtmp");
+    let dir = scratch("gst-rtmp");
     let port = free_port();
     let received = dir.join("received.flv");
     // ffmpeg plays the RTMP server (as YouTube or nginx-rtmp would) and keeps 60 frames.
@@ -333,13 +295,6 @@ nodes:
         "ffmpeg did not get 60 frames: {ffmpeg_log}\nooblex:\n{}",
         log_text(&log)
     );
-    let probe = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args(["-show_entries", "stream=codec_name,width,height,nb_read_frames"])
-        .args(["-of", "csv=p=0"])
-        .arg(&received)
-        .output()
-        .expect("ffprobe runs");
-    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "h264,320,240,60");
+    assert_eq!(probe(&received), "h264,320,240,60");
     let _ = std::fs::remove_dir_all(&dir);
 }

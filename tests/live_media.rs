@@ -7,19 +7,10 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Server, free_port};
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ooblex-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
-}
+use support::{Server, free_port, probe, run_graph, scratch, wait_for};
 
 /// Runs ffmpeg with `args`, killing it after `timeout`.
 fn ffmpeg(args: &[&str], timeout: Duration) -> (ExitStatus, String) {
@@ -70,44 +61,15 @@ fn publish(url: &str, seconds: u32, video_codec: &[&str]) -> (ExitStatus, String
 
 const X264: &[&str] = &["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "30"];
 
-/// `codec,width,height,frames` of the first video stream, read by ffprobe.
-fn probe(path: &Path) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=codec_name,width,height,nb_read_frames",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
-        .output()
-        .expect("ffprobe runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A counter from `/metrics` for one node.
-fn metric(server: &Server, name: &str, node: &str) -> u64 {
-    let text = server.get("/metrics").expect("metrics answer");
-    let prefix = format!("{name}{{node=\"{node}\"");
-    text.lines()
-        .find(|line| line.starts_with(&prefix))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} for {node} in\n{text}"))
-}
-
 /// Waits up to 5 s for a node's `frames_out` to reach `expected`, then returns it.
 fn frames_out(server: &Server, node: &str, expected: u64) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let count = metric(server, "ooblex_node_frames_out_total", node);
-        if count >= expected || Instant::now() > deadline {
-            return count;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let count = || {
+        server
+            .metric("ooblex_node_frames_out_total", node)
+            .unwrap_or_else(|| panic!("no frames_out for {node} in /metrics"))
+    };
+    wait_for(Duration::from_secs(5), || count() >= expected);
+    count()
 }
 
 /// Sends `bytes` to the RTMP port, hangs up, and waits for the server to let go.
@@ -261,11 +223,7 @@ nodes:
         ),
     )
     .expect("the graph is written");
-    let out = support::ooblex()
-        .args(["run", graph.to_str().expect("utf-8 path"), "--no-status"])
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-        .output()
-        .expect("ooblex runs");
+    let out = run_graph(&graph);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert_eq!(probe(&output), "h264,320,240,50");

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,52 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("loopback has free ports")
+}
+
+/// A fresh scratch directory `ooblex-<name>-<pid>` for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ooblex-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir is writable");
+    dir
+}
+
+/// Runs `ooblex run GRAPH` headless on a free port until the graph ends.
+pub fn run_graph(graph: &Path) -> Output {
+    ooblex()
+        .args(["run", graph.to_str().expect("utf-8 path"), "--no-status"])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .expect("ooblex runs")
+}
+
+/// `codec,width,height,frames` of a file's first video stream, as ffprobe reads it.
+pub fn probe(path: &Path) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,width,height,nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe is installed (the test command installs ffmpeg)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Waits up to `timeout` for `done`, polling every 100 ms; whether it came true.
+pub fn wait_for(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    done()
 }
 
 /// A running `ooblex run` process, killed when dropped.
@@ -88,6 +134,16 @@ impl Server {
             .limit(64 << 20)
             .read_to_vec()
             .unwrap_or_else(|err| panic!("GET {path}: {err}"))
+    }
+
+    /// Counter `name` of node `node` from `/metrics`; `None` before the node reports.
+    pub fn metric(&self, name: &str, node: &str) -> Option<u64> {
+        let text = self.get("/metrics").expect("metrics answer");
+        let prefix = format!("{name}{{node=\"{node}\"");
+        text.lines()
+            .find(|line| line.starts_with(&prefix))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
     }
 
     /// Sends a signal (`TERM`, `INT`) to the process.
