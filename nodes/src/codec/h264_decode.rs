@@ -117,11 +117,6 @@ impl Transform for H264DecodeNode {
             stream.broken = false;
         }
         let (seq, len) = (frame.seq, data.len());
-        let named = if frame.stream.is_default() {
-            String::new()
-        } else {
-            format!(", stream `{}`", frame.stream)
-        };
         let StreamDecoder {
             decoder,
             broken,
@@ -147,6 +142,11 @@ impl Transform for H264DecodeNode {
             Err(err) => {
                 *broken = true;
                 pending.clear();
+                let named = if frame.stream.is_default() {
+                    String::new()
+                } else {
+                    format!(", stream `{}`", frame.stream)
+                };
                 Err(NodeError::frame(format!(
                     "`h264_decode` could not decode frame {seq} ({len} bytes{named}): OpenH264 error {:#x}; \
                      frames are skipped until the next keyframe",

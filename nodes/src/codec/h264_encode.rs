@@ -135,19 +135,25 @@ impl Transform for H264EncodeNode {
                 "`h264_encode` needs pictures of at least 16x16, got {width}x{height}"
             )));
         }
-        self.i420.resize(frame_bytes(PixelFormat::I420, width, height), 0);
-        convert(
-            &view,
-            &mut RawMut::new(&mut self.i420, PixelFormat::I420, width, height),
-        );
         let (chroma_w, chroma_h) = (width.div_ceil(2), height.div_ceil(2));
-        let (luma, chroma) = (width * height, chroma_w * chroma_h);
+        // Tight I420 is encoded in place; anything else is converted first.
+        let [y, u, v] = match tight_i420(&view) {
+            Some(planes) => planes,
+            None => {
+                self.i420.resize(frame_bytes(PixelFormat::I420, width, height), 0);
+                convert(
+                    &view,
+                    &mut RawMut::new(&mut self.i420, PixelFormat::I420, width, height),
+                );
+                let (luma, chroma) = (width * height, chroma_w * chroma_h);
+                let (y, chroma_planes) = self.i420.split_at(luma);
+                let (u, v) = chroma_planes.split_at(chroma);
+                [y, u, v]
+            }
+        };
+        let chroma_len = even_h / 2 * chroma_w;
         let yuv = YUVSlices::new(
-            (
-                &self.i420[..even_h * width],
-                &self.i420[luma..luma + even_h / 2 * chroma_w],
-                &self.i420[luma + chroma..luma + chroma + even_h / 2 * chroma_w],
-            ),
+            (&y[..even_h * width], &u[..chroma_len], &v[..chroma_len]),
             (even_w, even_h),
             (width, chroma_w, chroma_w),
         );
@@ -171,6 +177,18 @@ impl Transform for H264EncodeNode {
         (out.width, out.height) = (even_w as u32, even_h as u32);
         Ok(Some(out))
     }
+}
+
+/// The planes of a tightly packed I420 frame, as they are.
+fn tight_i420<'a>(view: &RawView<'a>) -> Option<[&'a [u8]; 3]> {
+    if view.format != PixelFormat::I420 {
+        return None;
+    }
+    Some([
+        view.plane(0).tight_bytes()?,
+        view.plane(1).tight_bytes()?,
+        view.plane(2).tight_bytes()?,
+    ])
 }
 
 #[cfg(test)]
