@@ -62,8 +62,8 @@ struct Mp4SinkNode {
 
 /// One stream's file.
 struct Recording {
-    /// The file being written, once the first keyframe came.
-    file: Option<File>,
+    /// The file being written and its path, once the first keyframe came.
+    file: Option<(File, PathBuf)>,
     /// Where it goes; a change of picture size starts `<stem>-<n>.mp4`.
     path: PathBuf,
     /// Files started for this stream.
@@ -97,9 +97,9 @@ impl Sink for Mp4SinkNode {
             if let Some(last) = recording.segmenter.finish() {
                 recording.write(last)?;
             }
-            if let Some(file) = &recording.file {
+            if let Some((file, path)) = &recording.file {
                 file.sync_data()
-                    .map_err(|err| NodeError::failed(format!("cannot finish `{}`: {err}", recording.path.display())))?;
+                    .map_err(|err| NodeError::failed(format!("cannot finish `{}`: {err}", path.display())))?;
             }
         }
         Ok(())
@@ -118,17 +118,16 @@ impl Recording {
                         path.display()
                     );
                 }
-                self.file = Some(
-                    File::create(&path)
-                        .map_err(|err| NodeError::failed(format!("cannot create `{}`: {err}", path.display())))?,
-                );
+                let file = File::create(&path)
+                    .map_err(|err| NodeError::failed(format!("cannot create `{}`: {err}", path.display())))?;
+                self.file = Some((file, path));
                 header
             }
             Output::Fragment { data, .. } => data,
         };
-        let file = self.file.as_mut().expect("the header comes before any fragment");
+        let (file, path) = self.file.as_mut().expect("the header comes before any fragment");
         file.write_all(&data)
-            .map_err(|err| NodeError::failed(format!("cannot write `{}`: {err}", self.path.display())))
+            .map_err(|err| NodeError::failed(format!("cannot write `{}`: {err}", path.display())))
     }
 }
 
