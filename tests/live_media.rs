@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Server, free_port, probe, run_graph, scratch, wait_for};
+use support::{Server, free_port, probe, run_graph, scratch, try_probe, wait_for};
 
 /// Runs ffmpeg with `args`, killing it after `timeout`.
 fn ffmpeg(args: &[&str], timeout: Duration) -> (ExitStatus, String) {
@@ -140,25 +140,51 @@ nodes:
     let picture = image::load_from_memory(&snapshot).expect("the snapshot is a JPEG");
     assert_eq!((picture.width(), picture.height()), (320, 240));
 
-    // HLS: the playlist lists fMP4 segments that ffprobe reads as H.264.
+    // The publisher left: its last group of pictures is listed and recorded at
+    // once, not when the next frame comes. The playlist of fMP4 segments, which
+    // ffprobe reads as H.264, holds all three seconds.
+    let listed_seconds = || -> f64 {
+        let playlist = server.get("/hls/live/index.m3u8").expect("the playlist is served");
+        playlist
+            .lines()
+            .filter_map(|line| line.strip_prefix("#EXTINF:"))
+            .filter_map(|duration| duration.trim_end_matches(',').parse::<f64>().ok())
+            .sum()
+    };
+    assert!(
+        wait_for(Duration::from_secs(5), || listed_seconds() > 2.9),
+        "the playlist lists the whole publish: {} s",
+        listed_seconds()
+    );
     let playlist = server.get("/hls/live/index.m3u8").expect("the playlist is served");
     assert!(playlist.contains("#EXT-X-MAP:URI=\"init-1.mp4\""), "{playlist}");
-    let segments: Vec<&str> = playlist.lines().filter(|l| l.ends_with(".m4s")).collect();
-    assert!(segments.len() >= 2, "{playlist}");
+    assert!(
+        !playlist.contains("#EXT-X-ENDLIST"),
+        "the stream may come back: {playlist}"
+    );
     let mut joined = server.get_bytes("/hls/live/init-1.mp4");
-    for segment in &segments {
+    for segment in playlist.lines().filter(|l| l.ends_with(".m4s")) {
         joined.extend(server.get_bytes(&format!("/hls/live/{segment}")));
     }
     let hls = dir.join("hls.mp4");
     std::fs::write(&hls, joined).expect("the segments are written");
-    let probed = probe(&hls);
-    assert!(probed.starts_with("h264,320,240,"), "{probed}");
+    assert_eq!(probe(&hls), "h264,320,240,90", "{playlist}");
+    let recorded = || try_probe(&recording);
+    assert!(
+        wait_for(Duration::from_secs(5), || recorded().as_deref()
+            == Ok("h264,320,240,90")),
+        "the recording holds the whole publish: {:?}",
+        recorded()
+    );
 
     // The publisher comes back on the same key: the stream goes on.
     let (status, err) = publish(&url("secret"), 2, X264);
     assert!(status.success(), "ffmpeg publishes again: {err}");
     assert_eq!(frames_out(&server, "obs", 150), 150, "the second publish follows on");
     assert_eq!(frames_out(&server, "record", 150), 150, "the recorder took every frame");
+    // Every picture decoded, B-frames included: those the decoder held back
+    // for reordering came out when each publisher left.
+    assert_eq!(frames_out(&server, "gray", 150), 150, "every picture was decoded");
 
     server.signal("INT");
     let (status, log) = server.wait(Duration::from_secs(20));

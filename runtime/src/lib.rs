@@ -2,7 +2,8 @@
 //! HTTP control plane. It knows nothing about particular node kinds; those
 //! register themselves in a [`Registry`].
 //!
-//! Main types: [`Frame`] and [`FrameAllocator`] (the data), [`NodeKind`] and
+//! Main types: [`Frame`] and [`FrameAllocator`] (the data), [`Packet`] (a
+//! frame or a stream's end, as edges carry them), [`NodeKind`] and
 //! the shapes [`Source`], [`Transform`], [`Sink`] (how a kind is written),
 //! [`Registry`] (which kinds exist).
 
@@ -15,6 +16,7 @@ mod graph;
 mod hls;
 mod metrics;
 mod node;
+mod packet;
 mod reload;
 mod streams;
 pub mod testing;
@@ -52,5 +54,6 @@ pub use node::shapes::{
     Sink, Source, Transform, on_blocking_thread, sink_node, skip_frame, source_node, transform_node,
 };
 pub use node::shutdown::Shutdown;
+pub use packet::Packet;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};

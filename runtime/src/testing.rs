@@ -20,13 +20,14 @@ use crate::node::context::NodeContext;
 use crate::node::error::NodeError;
 use crate::node::kind::KindInfo;
 use crate::node::shutdown::Shutdown;
+use crate::packet::Packet;
 use crate::streams::StreamRegistry;
 
 /// Runs one node with the given input frames and collects what it outputs.
 pub struct Harness {
     kind: KindInfo,
     params: serde_json::Value,
-    inputs: Vec<(String, Vec<Frame>)>,
+    inputs: Vec<(String, Vec<Packet>)>,
     /// Streams the node publishes to (MJPEG sinks).
     pub streams: StreamRegistry,
     /// Stop the node after this long (for live sources without an end).
@@ -41,6 +42,8 @@ pub struct HarnessOutput {
     pub result: Result<(), NodeError>,
     /// Frames by output port.
     pub frames: BTreeMap<String, Vec<Frame>>,
+    /// Everything sent, stream ends included, by output port.
+    pub packets: BTreeMap<String, Vec<Packet>>,
     /// The node's counters.
     pub metrics: Arc<NodeMetrics>,
 }
@@ -66,8 +69,13 @@ impl Harness {
     }
 
     /// Frames to feed into input port `port`.
-    pub fn input(mut self, port: &str, frames: Vec<Frame>) -> Harness {
-        self.inputs.push((port.to_string(), frames));
+    pub fn input(self, port: &str, frames: Vec<Frame>) -> Harness {
+        self.input_packets(port, frames.into_iter().map(Packet::Frame).collect())
+    }
+
+    /// Frames and stream ends to feed into input port `port`.
+    pub fn input_packets(mut self, port: &str, packets: Vec<Packet>) -> Harness {
+        self.inputs.push((port.to_string(), packets));
         self
     }
 
@@ -96,10 +104,13 @@ impl Harness {
         };
         let metrics = Arc::new(NodeMetrics::new(&self.id, self.kind.name));
         let mut inputs = Vec::new();
-        for (port, frames) in self.inputs {
-            let queue = Arc::new(Queue::new(frames.len().max(1), QueuePolicy::Block));
-            for frame in frames {
-                queue.push(frame).await;
+        for (port, packets) in self.inputs {
+            let queue = Arc::new(Queue::new(packets.len().max(1), QueuePolicy::Block));
+            for packet in packets {
+                match packet {
+                    Packet::Frame(frame) => queue.push(frame).await,
+                    Packet::StreamEnd(stream) => queue.push_stream_end(stream),
+                };
             }
             queue.close();
             inputs.push((port, queue));
@@ -140,21 +151,40 @@ impl Harness {
             }
             Err(err) => Err(err),
         };
-        let mut frames = BTreeMap::new();
+        let (mut frames, mut packets) = (BTreeMap::new(), BTreeMap::new());
         for (port, hub, queue) in collectors {
             hub.finish();
             let mut got = Vec::new();
-            while let Some(frame) = queue.pop().await {
-                got.push(frame);
+            while let Some(packet) = queue.pop().await {
+                got.push(packet);
             }
-            frames.insert(port, got);
+            frames.insert(
+                port.clone(),
+                got.iter().cloned().filter_map(Packet::into_frame).collect(),
+            );
+            packets.insert(port, got);
         }
         HarnessOutput {
             result,
             frames,
+            packets,
             metrics,
         }
     }
+}
+
+/// A context without ports, for calling a node's own methods (a
+/// [`Transform`](crate::Transform)'s `process`) directly in a test.
+pub fn bare_context(id: &str) -> NodeContext {
+    NodeContext::new(
+        id,
+        Vec::new(),
+        Vec::new(),
+        FrameAllocator::new(),
+        Shutdown::new(),
+        Arc::new(NodeMetrics::new(id, "test")),
+        StreamRegistry::new(),
+    )
 }
 
 /// A frame of `format` filled by `fill(x, y, channel)`, for tests.

@@ -5,10 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ooblex_runtime::testing::frame_from_fn;
-use ooblex_runtime::{PixelFormat, PushOutcome, Queue, QueuePolicy};
+use ooblex_runtime::{Packet, PixelFormat, PushOutcome, Queue, QueuePolicy, StreamId};
 
 fn frame(seq: u64) -> ooblex_runtime::Frame {
     frame_from_fn(PixelFormat::Gray8, 4, 4, seq, |_, _, _| 0)
+}
+
+/// The number of the next frame out, waiting for one.
+async fn next_seq(queue: &Queue) -> Option<u64> {
+    queue.pop().await.and_then(Packet::into_frame).map(|f| f.seq)
 }
 
 #[tokio::test]
@@ -19,8 +24,8 @@ async fn latest_keeps_the_newest_frames_and_counts_drops() {
     }
     assert_eq!(queue.dropped(), 3);
     assert_eq!(queue.depth(), 2);
-    assert_eq!(queue.pop().await.map(|f| f.seq), Some(3));
-    assert_eq!(queue.pop().await.map(|f| f.seq), Some(4));
+    assert_eq!(next_seq(&queue).await, Some(3));
+    assert_eq!(next_seq(&queue).await, Some(4));
 }
 
 #[tokio::test]
@@ -36,14 +41,14 @@ async fn block_makes_the_producer_wait_for_room() {
         !producer.is_finished(),
         "the producer must wait while the queue is full"
     );
-    assert_eq!(queue.pop().await.map(|f| f.seq), Some(0));
+    assert_eq!(next_seq(&queue).await, Some(0));
     let outcome = tokio::time::timeout(Duration::from_secs(5), producer)
         .await
         .expect("the producer resumes once there is room")
         .expect("the producer task does not panic");
     assert_eq!(outcome, PushOutcome::Queued);
     assert_eq!(queue.dropped(), 0);
-    assert_eq!(queue.pop().await.map(|f| f.seq), Some(1));
+    assert_eq!(next_seq(&queue).await, Some(1));
 }
 
 #[tokio::test]
@@ -52,7 +57,7 @@ async fn closing_drains_then_ends() {
     queue.push(frame(7)).await;
     queue.close();
     assert_eq!(queue.push(frame(8)).await, PushOutcome::Closed);
-    assert_eq!(queue.pop().await.map(|f| f.seq), Some(7));
+    assert_eq!(next_seq(&queue).await, Some(7));
     assert!(queue.pop().await.is_none());
 }
 
@@ -61,7 +66,7 @@ fn blocking_pop_wakes_on_push_from_another_thread() {
     let queue = Arc::new(Queue::new(1, QueuePolicy::Block));
     let consumer = std::thread::spawn({
         let queue = queue.clone();
-        move || queue.blocking_pop().map(|f| f.seq)
+        move || queue.blocking_pop().and_then(Packet::into_frame).map(|f| f.seq)
     });
     std::thread::sleep(Duration::from_millis(20));
     futures_lite_block_on(queue.push(frame(42)));
@@ -100,6 +105,7 @@ async fn latest_drops_encoded_video_up_to_the_next_keyframe() {
     assert_eq!(queue.push(encoded(6, "a", false)).await, PushOutcome::Queued);
     assert_eq!(queue.dropped(), 5);
     let order: Vec<(String, u64)> = std::iter::from_fn(|| queue.try_pop())
+        .filter_map(Packet::into_frame)
         .map(|f| (f.stream.to_string(), f.seq))
         .collect();
     assert_eq!(order, [("b".into(), 0), ("a".into(), 5), ("a".into(), 6)]);
@@ -112,6 +118,42 @@ async fn latest_keeps_a_later_keyframe_when_it_drops_a_group() {
         queue.push(encoded(seq, "a", keyframe)).await;
     }
     assert_eq!(queue.push(encoded(3, "a", false)).await, PushOutcome::Dropped(2));
-    let seqs: Vec<u64> = std::iter::from_fn(|| queue.try_pop()).map(|f| f.seq).collect();
+    let seqs: Vec<u64> = std::iter::from_fn(|| queue.try_pop())
+        .filter_map(Packet::into_frame)
+        .map(|f| f.seq)
+        .collect();
     assert_eq!(seqs, [2, 3]);
+}
+
+#[tokio::test]
+async fn a_stream_end_is_never_dropped_and_bounds_the_group_dropped_before_it() {
+    let queue = Queue::new(2, QueuePolicy::Latest);
+    queue.push(encoded(0, "a", true)).await;
+    assert_eq!(queue.push_stream_end(StreamId::new("a")), PushOutcome::Queued);
+    queue.push(encoded(1, "a", false)).await;
+    assert_eq!(queue.depth(), 2, "a stream end takes no room");
+    // Full: frame 0 goes; frame 1 comes after the end, needs nothing before
+    // it and stays, and so does the end.
+    assert_eq!(queue.push(encoded(2, "b", true)).await, PushOutcome::Dropped(1));
+    let order: Vec<String> = std::iter::from_fn(|| queue.try_pop())
+        .map(|packet| match packet {
+            Packet::Frame(frame) => format!("{}{}", frame.stream, frame.seq),
+            Packet::StreamEnd(stream) => format!("end {stream}"),
+        })
+        .collect();
+    assert_eq!(order, ["end a", "a1", "b2"]);
+    // Nor is a later frame of `a` dropped for want of a keyframe.
+    assert_eq!(queue.push(encoded(3, "a", false)).await, PushOutcome::Queued);
+}
+
+#[tokio::test]
+async fn a_stream_end_never_waits_for_room_and_comes_after_the_frames_before_it() {
+    let queue = Queue::new(1, QueuePolicy::Block);
+    queue.push(frame(0)).await;
+    assert_eq!(queue.push_stream_end(StreamId::default()), PushOutcome::Queued);
+    queue.close();
+    assert_eq!(queue.push_stream_end(StreamId::default()), PushOutcome::Closed);
+    assert_eq!(next_seq(&queue).await, Some(0));
+    assert!(matches!(queue.pop().await, Some(Packet::StreamEnd(s)) if s.is_default()));
+    assert!(queue.pop().await.is_none());
 }

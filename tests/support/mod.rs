@@ -52,19 +52,34 @@ pub fn run_graph(graph: &Path) -> Output {
 
 /// `codec,width,height,frames` of a file's first video stream, as ffprobe reads it.
 pub fn probe(path: &Path) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args([
+    try_probe(path).unwrap_or_else(|err| panic!("ffprobe {}: {err}", path.display()))
+}
+
+/// [`probe`], or what ffprobe said when it could not read the file.
+pub fn try_probe(path: &Path) -> Result<String, String> {
+    ffprobe(
+        path.as_os_str(),
+        &[
+            "-count_frames",
             "-show_entries",
             "stream=codec_name,width,height,nb_read_frames",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
+        ],
+    )
+}
+
+/// What ffprobe prints, as CSV without keys, about the first video stream of
+/// `input` (a file or URL), given `args`; its error output when it fails.
+pub fn ffprobe(input: &std::ffi::OsStr, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-of", "csv=p=0"])
+        .args(args)
+        .arg(input)
         .output()
         .expect("ffprobe is installed (the test command installs ffmpeg)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).to_string());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Waits up to `timeout` for `done`, polling every 100 ms; whether it came true.

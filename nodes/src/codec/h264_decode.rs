@@ -7,7 +7,7 @@ use ooblex_runtime::{
     PixelFormat, StreamId, Transform, VIDEO_OUT, transform_node,
 };
 use openh264::OpenH264API;
-use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::decoder::{DecodeOptions, DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,12 @@ struct StreamDecoder {
     /// B-frames pictures come out in presentation order, a few frames late:
     /// each picture belongs to the pending frame that shows first.
     pending: Vec<Frame>,
+    /// Whether a frame came with a decode time ahead of its presentation: the
+    /// stream has B-frames, and the decoder may hold pictures back to reorder
+    /// them. Until then each picture is taken out as soon as it is decoded
+    /// (OpenH264 otherwise holds one back in Main and High profile streams,
+    /// a frame of latency).
+    reordered: bool,
 }
 
 /// Most frames a decoder holds back; more means the stream lost track.
@@ -73,6 +79,14 @@ fn take_first(pending: &mut Vec<Frame>) -> Option<Frame> {
 }
 
 impl Transform for H264DecodeNode {
+    /// Sends the pictures the stream's decoder held back, and lets it go.
+    fn end_stream(&mut self, stream: &StreamId, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        match self.streams.remove(stream) {
+            Some(mut decoder) => Self::drain(&mut decoder, ctx),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Sends the pictures the decoders held back for reordering.
     fn flush(&mut self, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
         let mut out = Vec::new();
@@ -95,7 +109,8 @@ impl Transform for H264DecodeNode {
         let stream = match self.streams.entry(frame.stream.clone()) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => entry.insert(StreamDecoder {
-                // Flushing after each call (the crate's default) breaks streams with B-frames.
+                // Flushing after each call (the crate's default) breaks streams
+                // with B-frames; each call says whether to flush.
                 decoder: Decoder::with_api_config(
                     OpenH264API::from_source(),
                     DecoderConfig::new().flush_after_decode(Flush::NoFlush),
@@ -103,6 +118,7 @@ impl Transform for H264DecodeNode {
                 .map_err(|err| NodeError::failed(format!("`h264_decode` cannot start OpenH264: {err}")))?,
                 broken: false,
                 pending: Vec::new(),
+                reordered: false,
             }),
         };
         let data = frame.buffer.as_slice();
@@ -121,8 +137,11 @@ impl Transform for H264DecodeNode {
             decoder,
             broken,
             pending,
+            reordered,
         } = stream;
-        match decoder.decode(data) {
+        *reordered |= frame.dts.is_some();
+        let flush = if *reordered { Flush::NoFlush } else { Flush::Flush };
+        match decoder.decode_with_options(data, DecodeOptions::new().flush_after_decode(flush)) {
             Ok(Some(picture)) => {
                 pending.push(frame);
                 let shown = take_first(pending).expect("the frame just pushed is pending");
@@ -203,8 +222,10 @@ fn to_frame(picture: &DecodedYUV<'_>, frame: &Frame, ctx: &NodeContext) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use ooblex_runtime::testing::{Harness, frame_from_fn};
-    use ooblex_runtime::{Buffer, Codec, PixelFormat};
+    use ooblex_runtime::testing::{Harness, bare_context, frame_from_fn};
+    use ooblex_runtime::{Buffer, Codec, Packet, PixelFormat, StreamId, Transform};
+
+    use super::H264DecodeNode;
     use serde_json::json;
 
     use crate::media::h264::tests::encoded_stream;
@@ -238,6 +259,60 @@ mod tests {
         // The luma ramp the encoder was given survives (±4 levels).
         let row = &video[0].plane(0)[..64];
         assert!(row[10].abs_diff(30) <= 4 && row[50].abs_diff(150) <= 4, "{row:?}");
+    }
+
+    #[test]
+    fn a_stream_end_comes_after_its_pictures_and_the_stream_can_start_again() {
+        let stream = StreamId::new("studio");
+        let on_stream = |frames: Vec<ooblex_runtime::Frame>| {
+            frames.into_iter().map(|mut frame| {
+                frame.stream = stream.clone();
+                Packet::Frame(frame)
+            })
+        };
+        let units = encoded_stream(6, 3);
+        let mut input: Vec<Packet> = on_stream(h264_frames(units[..3].to_vec())).collect();
+        input.push(Packet::StreamEnd(stream.clone()));
+        // A new publisher starts at a keyframe, on a fresh decoder.
+        input.extend(on_stream(h264_frames(units[3..].to_vec())));
+        let out = Harness::new(&kind("h264_decode"), json!({}))
+            .input_packets("video", input)
+            .run();
+        out.result.as_ref().expect("the node ends cleanly");
+        let sent: Vec<String> = out.packets["video"]
+            .iter()
+            .map(|packet| match packet {
+                Packet::Frame(frame) => frame.seq.to_string(),
+                Packet::StreamEnd(stream) => format!("end {stream}"),
+            })
+            .collect();
+        assert_eq!(sent, ["0", "1", "2", "end studio", "0", "1", "2"]);
+        assert_eq!(out.metrics.frame_errors.load(std::sync::atomic::Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_stream_without_reordering_is_shown_as_each_frame_is_decoded() {
+        // High profile, where OpenH264 holds a picture back unless told the
+        // stream has no B-frames; the frames say so (no decode time of their own).
+        let pictures = (0..4)
+            .map(|seq| {
+                frame_from_fn(PixelFormat::I420, 64, 48, seq, |x, y, _| {
+                    (x * 3 + y + seq as usize) as u8
+                })
+            })
+            .collect();
+        let encoded = Harness::new(&kind("h264_encode"), json!({ "profile": "high" }))
+            .input("video", pictures)
+            .run();
+        let ctx = bare_context("decode");
+        let mut decode = H264DecodeNode {
+            streams: Default::default(),
+        };
+        for frame in encoded.video() {
+            let seq = frame.seq;
+            let shown = decode.process(frame.clone(), &ctx).expect("decodes");
+            assert_eq!(shown.map(|f| f.seq), Some(seq), "frame {seq} is shown at once");
+        }
     }
 
     #[test]

@@ -125,6 +125,13 @@ struct H264EncodeNode {
 }
 
 impl Transform for H264EncodeNode {
+    /// Lets the stream's encoder go: should the stream start again, its first
+    /// picture is a keyframe that players can join at.
+    fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        self.encoders.remove(stream);
+        Ok(Vec::new())
+    }
+
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
         let view = RawView::of(&frame, H264Encode::NAME, ALL_RAW)?;
         let (width, height) = (view.width, view.height);
@@ -194,7 +201,7 @@ fn tight_i420<'a>(view: &RawView<'a>) -> Option<[&'a [u8]; 3]> {
 #[cfg(test)]
 mod tests {
     use ooblex_runtime::testing::{Harness, frame_from_fn};
-    use ooblex_runtime::{Codec, PixelFormat};
+    use ooblex_runtime::{Codec, Packet, PixelFormat, StreamId};
     use serde_json::json;
 
     use crate::media::h264::{StreamConfig, is_keyframe};
@@ -225,6 +232,24 @@ mod tests {
         // The odd last column and row are left out.
         assert_eq!((config.width, config.height), (98, 40));
         assert_eq!((video[0].width, video[0].height), (98, 40));
+    }
+
+    #[test]
+    fn a_stream_that_starts_again_starts_at_a_keyframe() {
+        let mut input: Vec<Packet> = pictures(PixelFormat::I420, 3).into_iter().map(Packet::from).collect();
+        input.push(Packet::StreamEnd(StreamId::default()));
+        input.extend(pictures(PixelFormat::I420, 2).into_iter().map(Packet::from));
+        let out = Harness::new(&kind("h264_encode"), json!({ "keyframe_interval": 100 }))
+            .input_packets("video", input)
+            .run();
+        let sent: Vec<String> = out.packets["video"]
+            .iter()
+            .map(|packet| match packet {
+                Packet::Frame(frame) => format!("{}{}", if frame.keyframe { "I" } else { "P" }, frame.seq),
+                Packet::StreamEnd(_) => "end".to_string(),
+            })
+            .collect();
+        assert_eq!(sent, ["I0", "P1", "P2", "end", "I0", "P1"]);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! on each other input. A frame on another input is held until a newer one
 //! arrives, so a slow or stalled input shows its last picture; an input that
 //! has sent nothing yet shows black (see each kind for the details). Frames
-//! are paired by arrival, not by stream id.
+//! are paired by arrival, not by stream id. The end of a stream on the first
+//! input is passed on; on the others it changes nothing.
 //!
 //! Compositors write packed RGB: rgba when the first input is rgba, rgb24
 //! otherwise; inputs in other raw formats are converted.
@@ -22,7 +23,7 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use ooblex_runtime::{
-    Frame, InputPort, InputPortSpec, MediaType, Node, NodeContext, NodeError, on_blocking_thread, skip_frame,
+    Frame, InputPort, InputPortSpec, MediaType, Node, NodeContext, NodeError, Packet, on_blocking_thread, skip_frame,
 };
 
 /// A raw video input of a compositor that the graph must connect.
@@ -94,10 +95,19 @@ impl<C: Compose> CompositorNode<C> {
         let connected: Vec<bool> = others.iter().map(Option::is_some).collect();
         self.compose.start(&connected);
         let mut latest: Vec<Option<Frame>> = vec![None; others.len()];
-        while let Some(frame) = main.blocking_recv() {
+        while let Some(packet) = main.blocking_recv() {
+            let frame = match packet {
+                Packet::Frame(frame) => frame,
+                Packet::StreamEnd(stream) => {
+                    out.end_stream(&stream);
+                    continue;
+                }
+            };
             for (port, held) in others.iter().zip(&mut latest) {
-                while let Some(newer) = port.as_ref().and_then(InputPort::try_recv) {
-                    *held = Some(newer);
+                while let Some(packet) = port.as_ref().and_then(InputPort::try_recv) {
+                    if let Packet::Frame(newer) = packet {
+                        *held = Some(newer);
+                    }
                 }
             }
             let started = Instant::now();
@@ -186,6 +196,7 @@ mod tests {
                 tokio::time::timeout(Duration::from_secs(5), collected.pop())
                     .await
                     .expect("an output within 5 s")
+                    .and_then(Packet::into_frame)
                     .expect("an output frame")
                     .seq
             };

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use gstreamer as gst;
 use gstreamer_app::AppSink;
-use ooblex_runtime::{Frame, NodeContext, NodeError, PixelFormat, Source};
+use ooblex_runtime::{Frame, NodeContext, NodeError, PixelFormat, Source, StreamId};
 
 use crate::gst::pipeline::{Capture, PULL_TIMEOUT, Stopped, Timeline, i420_picture, sample_pts};
 
@@ -85,8 +85,15 @@ impl CaptureSource {
     }
 
     /// Drops the pipeline after `reason` and waits out the backoff; `false` on stop.
+    /// When pictures came since the last start, downstream is told the stream
+    /// ended, so that it sends on what it holds (an HLS segment).
     fn lost(&mut self, reason: &str, ctx: &NodeContext) -> bool {
         self.capture = None;
+        if std::mem::take(&mut self.frames_this_run) > 0
+            && let Some(out) = ctx.first_output()
+        {
+            out.end_stream(&StreamId::default());
+        }
         if ctx.shutdown.is_triggered() {
             return false;
         }

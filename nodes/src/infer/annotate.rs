@@ -1,11 +1,14 @@
 //! The shape of analysis nodes: each frame goes out on the `video` port with what the
 //! node learned in its metadata, and on every other port without its picture.
+//! The end of a stream goes out on every port.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use futures::future::BoxFuture;
-use ooblex_runtime::{Frame, Metadata, Node, NodeContext, NodeError, OutputPort, on_blocking_thread, skip_frame};
+use ooblex_runtime::{
+    Frame, Metadata, Node, NodeContext, NodeError, OutputPort, Packet, on_blocking_thread, skip_frame,
+};
 
 /// Learns something about each frame.
 pub(crate) trait Annotate: Send + 'static {
@@ -33,7 +36,14 @@ impl<A: Annotate> Node for AnnotateNode<A> {
                 .filter(|name| *name != "video")
                 .filter_map(|name| ctx.output(name))
                 .collect();
-            while let Some(frame) = input.blocking_recv() {
+            while let Some(packet) = input.blocking_recv() {
+                let frame = match packet {
+                    Packet::Frame(frame) => frame,
+                    Packet::StreamEnd(stream) => {
+                        video.iter().chain(&others).for_each(|port| port.end_stream(&stream));
+                        continue;
+                    }
+                };
                 let started = Instant::now();
                 match annotator.annotate(&frame, ctx) {
                     Ok(meta) => {

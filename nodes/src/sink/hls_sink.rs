@@ -106,11 +106,18 @@ impl Sink for HlsSinkNode {
         Ok(())
     }
 
+    /// Lists the stream's last segment at once. The playlist stays live: the
+    /// stream may start again (a publisher reconnecting).
+    fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
+        if let Some(playlist) = self.streams.get_mut(stream) {
+            playlist.add_last_segment();
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, _ctx: &NodeContext) -> Result<(), NodeError> {
         for playlist in self.streams.values_mut() {
-            if let Some(last) = playlist.segmenter.finish() {
-                playlist.add(last);
-            }
+            playlist.add_last_segment();
             playlist.ended = true;
             playlist.publish();
         }
@@ -170,6 +177,13 @@ struct Playlist {
 const LINGER: usize = 2;
 
 impl Playlist {
+    /// Lists the segment being filled, if any.
+    fn add_last_segment(&mut self) {
+        if let Some(last) = self.segmenter.finish() {
+            self.add(last);
+        }
+    }
+
     fn add(&mut self, output: Output) {
         match output {
             Output::Init(header) => {

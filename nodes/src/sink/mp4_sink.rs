@@ -92,11 +92,18 @@ impl Sink for Mp4SinkNode {
         Ok(())
     }
 
+    /// Writes the stream's last fragment; should the stream start again, the
+    /// file goes on.
+    fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
+        match self.recordings.get_mut(stream) {
+            Some(recording) => recording.write_last_fragment(),
+            None => Ok(()),
+        }
+    }
+
     fn finish(&mut self, _ctx: &NodeContext) -> Result<(), NodeError> {
         for recording in self.recordings.values_mut() {
-            if let Some(last) = recording.segmenter.finish() {
-                recording.write(last)?;
-            }
+            recording.write_last_fragment()?;
             if let Some((file, path)) = &recording.file {
                 file.sync_data()
                     .map_err(|err| NodeError::failed(format!("cannot finish `{}`: {err}", path.display())))?;
@@ -107,6 +114,14 @@ impl Sink for Mp4SinkNode {
 }
 
 impl Recording {
+    /// Writes the fragment being filled, if any.
+    fn write_last_fragment(&mut self) -> Result<(), NodeError> {
+        match self.segmenter.finish() {
+            Some(last) => self.write(last),
+            None => Ok(()),
+        }
+    }
+
     fn write(&mut self, output: Output) -> Result<(), NodeError> {
         let data = match output {
             Output::Init(header) => {

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::exec::queue::{PushOutcome, Queue, QueuePolicy};
-use crate::frame::Frame;
+use crate::frame::{Frame, StreamId};
 
 /// An output port. Queues attach and detach while frames flow; a frame sent to
 /// several queues is shared, never copied.
@@ -74,6 +74,14 @@ impl Hub {
     /// [`Hub::send`] for a thread that is not an async task.
     pub fn blocking_send(&self, frame: Frame) -> usize {
         futures::executor::block_on(self.send(frame))
+    }
+
+    /// Tells every attached queue that `stream` ended, after the frames sent
+    /// before. Never waits.
+    pub fn end_stream(&self, stream: &StreamId) {
+        for queue in self.snapshot().iter() {
+            queue.push_stream_end(stream.clone());
+        }
     }
 
     /// The producer is done: every attached queue drains and then ends.

@@ -1,4 +1,8 @@
 //! The bounded queue in front of every input port.
+//!
+//! It holds [`Packet`]s: frames, bounded by the capacity and dropped by the
+//! `latest` policy, and stream ends, which are small and rare and so are
+//! always queued, never dropped, and never make a producer wait.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -9,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::frame::{Frame, StreamId};
+use crate::packet::Packet;
 
 /// What a full queue does with a new frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -16,7 +21,7 @@ use crate::frame::{Frame, StreamId};
 pub enum QueuePolicy {
     /// Keep the newest frames: drop the oldest and count the drop (live video).
     /// Encoded video drops whole groups of pictures: with a frame go the
-    /// frames after it that need it, up to the stream's next keyframe.
+    /// frames after it that need it, up to the stream's next keyframe or end.
     Latest,
     /// Make the producer wait for room (files, offline work).
     Block,
@@ -36,7 +41,9 @@ pub enum PushOutcome {
 }
 
 struct State {
-    frames: VecDeque<Frame>,
+    items: VecDeque<Packet>,
+    /// How many of `items` are frames (what the capacity bounds).
+    frames: usize,
     closed: bool,
     /// Streams that lost a frame which later frames need: their frames are
     /// dropped until their next keyframe.
@@ -44,23 +51,38 @@ struct State {
 }
 
 impl State {
-    /// Drops the oldest frame and the queued frames of its stream that need it;
-    /// returns how many were dropped.
+    /// Drops the oldest frame and the queued frames of its stream that need it,
+    /// up to its next keyframe or the stream's end; returns how many were dropped.
     fn drop_oldest(&mut self) -> usize {
-        let Some(oldest) = self.frames.pop_front() else {
+        let Some(at) = self.items.iter().position(|item| matches!(item, Packet::Frame(_))) else {
             return 0;
         };
+        let stream = self.remove_frame(at).stream;
         let mut dropped = 1;
-        let stream = oldest.stream;
-        while let Some(at) = self.frames.iter().position(|f| f.stream == stream) {
-            if self.frames[at].keyframe {
-                return dropped;
+        let mut next = at;
+        while let Some(offset) = self.items.range(next..).position(|item| *item.stream() == stream) {
+            next += offset;
+            match &self.items[next] {
+                Packet::Frame(frame) if frame.keyframe => return dropped,
+                Packet::Frame(_) => {
+                    self.remove_frame(next);
+                    dropped += 1;
+                }
+                // What follows the end is a new start that needs nothing before it.
+                Packet::StreamEnd(_) => return dropped,
             }
-            self.frames.remove(at);
-            dropped += 1;
         }
         self.awaiting_keyframe.push(stream);
         dropped
+    }
+
+    /// Removes the frame at `at`.
+    fn remove_frame(&mut self, at: usize) -> Frame {
+        let Some(Packet::Frame(frame)) = self.items.remove(at) else {
+            unreachable!("`at` was found to hold a frame");
+        };
+        self.frames -= 1;
+        frame
     }
 
     /// Whether `frame` needs a frame that was dropped; a keyframe ends its stream's wait.
@@ -76,7 +98,7 @@ impl State {
     }
 }
 
-/// A bounded single-producer, single-consumer frame queue.
+/// A bounded single-producer, single-consumer queue of frames and stream ends.
 ///
 /// Closing it lets the consumer drain what is queued, then see the end of the
 /// stream; a producer pushing into a closed queue is turned away at once.
@@ -94,7 +116,8 @@ impl Queue {
     pub fn new(capacity: usize, policy: QueuePolicy) -> Queue {
         Queue {
             state: Mutex::new(State {
-                frames: VecDeque::with_capacity(capacity.clamp(1, 16)),
+                items: VecDeque::with_capacity(capacity.clamp(1, 16)),
+                frames: 0,
                 closed: false,
                 awaiting_keyframe: Vec::new(),
             }),
@@ -134,7 +157,7 @@ impl Queue {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return Some(PushOutcome::Dropped(1));
         }
-        let outcome = if state.frames.len() < self.capacity {
+        let outcome = if state.frames < self.capacity {
             PushOutcome::Queued
         } else if self.policy == QueuePolicy::Latest {
             let dropped = state.drop_oldest();
@@ -148,23 +171,37 @@ impl Queue {
         } else {
             return None;
         };
-        state
-            .frames
-            .push_back(frame.take().expect("a frame is pushed at most once"));
+        let frame = frame.take().expect("a frame is pushed at most once");
+        state.items.push_back(Packet::Frame(frame));
+        state.frames += 1;
         drop(state);
         self.readable.notify_one();
         Some(outcome)
     }
 
-    /// Takes the oldest frame, waiting for one; `None` once closed and drained.
-    pub async fn pop(&self) -> Option<Frame> {
+    /// Queues word that `stream` ended, after the frames already queued. It is
+    /// never dropped and never waits for room.
+    pub fn push_stream_end(&self, stream: StreamId) -> PushOutcome {
+        let mut state = self.lock();
+        if state.closed {
+            return PushOutcome::Closed;
+        }
+        // Frames after the end start afresh: they need none dropped before it.
+        state.awaiting_keyframe.retain(|waiting| *waiting != stream);
+        state.items.push_back(Packet::StreamEnd(stream));
+        drop(state);
+        self.readable.notify_one();
+        PushOutcome::Queued
+    }
+
+    /// Takes the oldest packet, waiting for one; `None` once closed and drained.
+    pub async fn pop(&self) -> Option<Packet> {
         loop {
             {
                 let mut state = self.lock();
-                if let Some(frame) = state.frames.pop_front() {
-                    drop(state);
-                    self.writable.notify_one();
-                    return Some(frame);
+                if let Some(packet) = state.items.pop_front() {
+                    self.taken(state, &packet);
+                    return Some(packet);
                 }
                 if state.closed {
                     return None;
@@ -175,17 +212,25 @@ impl Queue {
     }
 
     /// [`Queue::pop`] for a thread that is not an async task.
-    pub fn blocking_pop(&self) -> Option<Frame> {
+    pub fn blocking_pop(&self) -> Option<Packet> {
         futures::executor::block_on(self.pop())
     }
 
-    /// Takes the oldest frame if there is one, without waiting.
-    pub fn try_pop(&self) -> Option<Frame> {
-        let frame = self.lock().frames.pop_front();
-        if frame.is_some() {
+    /// Takes the oldest packet if there is one, without waiting.
+    pub fn try_pop(&self) -> Option<Packet> {
+        let mut state = self.lock();
+        let packet = state.items.pop_front()?;
+        self.taken(state, &packet);
+        Some(packet)
+    }
+
+    /// Accounts for `packet`, just taken off the front: a frame makes room.
+    fn taken(&self, mut state: std::sync::MutexGuard<'_, State>, packet: &Packet) {
+        if matches!(packet, Packet::Frame(_)) {
+            state.frames -= 1;
+            drop(state);
             self.writable.notify_one();
         }
-        frame
     }
 
     /// No more frames will be accepted; the consumer drains what is queued.
@@ -202,7 +247,7 @@ impl Queue {
 
     /// Frames waiting now.
     pub fn depth(&self) -> usize {
-        self.lock().frames.len()
+        self.lock().frames
     }
 
     /// The most frames it holds.

@@ -7,9 +7,10 @@ use std::sync::atomic::Ordering;
 use crate::buffer::FrameAllocator;
 use crate::exec::hub::Hub;
 use crate::exec::queue::Queue;
-use crate::frame::Frame;
+use crate::frame::{Frame, StreamId};
 use crate::metrics::NodeMetrics;
 use crate::node::shutdown::Shutdown;
+use crate::packet::Packet;
 use crate::streams::StreamRegistry;
 
 /// The receiving end of an input port.
@@ -20,29 +21,29 @@ pub struct InputPort {
 }
 
 impl InputPort {
-    /// The next frame, waiting for one; `None` at the end of the stream.
-    pub async fn recv(&self) -> Option<Frame> {
-        let frame = self.queue.pop().await;
-        self.count(frame)
+    /// The next packet, waiting for one; `None` once every stream of the port ended.
+    pub async fn recv(&self) -> Option<Packet> {
+        let packet = self.queue.pop().await;
+        self.count(packet)
     }
 
     /// [`InputPort::recv`] for blocking threads.
-    pub fn blocking_recv(&self) -> Option<Frame> {
-        let frame = self.queue.blocking_pop();
-        self.count(frame)
+    pub fn blocking_recv(&self) -> Option<Packet> {
+        let packet = self.queue.blocking_pop();
+        self.count(packet)
     }
 
-    /// The next frame if one is waiting.
-    pub fn try_recv(&self) -> Option<Frame> {
-        let frame = self.queue.try_pop();
-        self.count(frame)
+    /// The next packet if one is waiting.
+    pub fn try_recv(&self) -> Option<Packet> {
+        let packet = self.queue.try_pop();
+        self.count(packet)
     }
 
-    fn count(&self, frame: Option<Frame>) -> Option<Frame> {
-        if frame.is_some() {
+    fn count(&self, packet: Option<Packet>) -> Option<Packet> {
+        if let Some(Packet::Frame(_)) = packet {
             self.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
         }
-        frame
+        packet
     }
 }
 
@@ -70,6 +71,12 @@ impl OutputPort {
     /// one result per frame on several ports counts each frame once).
     pub fn blocking_send_also(&self, frame: Frame) {
         self.hub.blocking_send(frame);
+    }
+
+    /// Tells every connected input that `stream` ended (its publisher left),
+    /// after the frames sent before. Never waits.
+    pub fn end_stream(&self, stream: &StreamId) {
+        self.hub.end_stream(stream);
     }
 
     fn record(&self, frame: &Frame) {

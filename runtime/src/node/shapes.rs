@@ -11,10 +11,11 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::sync::atomic::Ordering;
 
-use crate::frame::Frame;
-use crate::node::context::NodeContext;
+use crate::frame::{Frame, StreamId};
+use crate::node::context::{NodeContext, OutputPort};
 use crate::node::error::NodeError;
 use crate::node::kind::Node;
+use crate::packet::Packet;
 
 /// Produces frames, one call at a time, on a blocking thread.
 pub trait Source: Send + 'static {
@@ -27,6 +28,13 @@ pub trait Source: Send + 'static {
 pub trait Transform: Send + 'static {
     /// Processes one frame. `Err(NodeError::Frame)` skips the frame and goes on.
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError>;
+
+    /// Called when `stream` ended (its publisher left): the frames still held
+    /// back for it, to send before the word goes on. Drop the stream's state
+    /// here; should it start again, it starts afresh.
+    fn end_stream(&mut self, _stream: &StreamId, _ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        Ok(Vec::new())
+    }
 
     /// Called once when the input ends: the frames still held back (a
     /// decoder's reordered pictures), to send before the node finishes.
@@ -45,6 +53,12 @@ pub trait Sink: Send + 'static {
 
     /// Consumes one frame. `Err(NodeError::Frame)` skips the frame and goes on.
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError>;
+
+    /// Called when `stream` ended (its publisher left): write out what is held
+    /// for it (a last segment). The stream may start again later.
+    fn end_stream(&mut self, _stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
+        Ok(())
+    }
 
     /// Called once at the end of the stream or on stop: flush and close files.
     fn finish(&mut self, _ctx: &NodeContext) -> Result<(), NodeError> {
@@ -106,7 +120,15 @@ impl<T: Transform> Node for TransformNode<T> {
             let (Some(input), Some(out)) = (ctx.first_input(), ctx.first_output()) else {
                 return Err(NodeError::failed("a transform needs an input and an output port"));
             };
-            while let Some(frame) = input.blocking_recv() {
+            while let Some(packet) = input.blocking_recv() {
+                let frame = match packet {
+                    Packet::Frame(frame) => frame,
+                    Packet::StreamEnd(stream) => {
+                        let held = transform.end_stream(&stream, ctx);
+                        send_held_then_end(held, &stream, &out, ctx)?;
+                        continue;
+                    }
+                };
                 let started = Instant::now();
                 match transform.process(frame, ctx) {
                     Ok(Some(frame)) => {
@@ -126,6 +148,23 @@ impl<T: Transform> Node for TransformNode<T> {
     }
 }
 
+/// Sends what a transform held back for `stream` (or counts its frame error),
+/// then passes the stream's end on.
+fn send_held_then_end(
+    held: Result<Vec<Frame>, NodeError>,
+    stream: &StreamId,
+    out: &OutputPort,
+    ctx: &NodeContext,
+) -> Result<(), NodeError> {
+    match held {
+        Ok(frames) => frames.into_iter().for_each(|frame| out.blocking_send(frame)),
+        Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
+        Err(err) => return Err(err),
+    }
+    out.end_stream(stream);
+    Ok(())
+}
+
 struct SinkNode<S>(S);
 
 impl<S: Sink> Node for SinkNode<S> {
@@ -137,7 +176,18 @@ impl<S: Sink> Node for SinkNode<S> {
                 .ok_or_else(|| NodeError::failed("a sink needs an input port"))?;
             sink.start(ctx)?;
             let result = (|| {
-                while let Some(frame) = input.blocking_recv() {
+                while let Some(packet) = input.blocking_recv() {
+                    let frame = match packet {
+                        Packet::Frame(frame) => frame,
+                        Packet::StreamEnd(stream) => {
+                            match sink.end_stream(&stream, ctx) {
+                                Ok(()) => {}
+                                Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
+                                Err(err) => return Err(err),
+                            }
+                            continue;
+                        }
+                    };
                     let started = Instant::now();
                     let age = frame.age();
                     match sink.consume(frame, ctx) {

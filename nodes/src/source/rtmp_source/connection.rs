@@ -45,6 +45,7 @@ pub(super) async fn serve(server: Arc<Server>, mut socket: TcpStream, peer: Sock
         Ok(()) => tracing::info!(node = %server.node, "RTMP: {peer} {}", connection.ended()),
         Err(reason) => tracing::warn!(node = %server.node, "RTMP: {peer}: {reason}; connection closed"),
     }
+    connection.end_stream();
 }
 
 /// A publish that was accepted.
@@ -76,6 +77,24 @@ impl Connection<'_> {
         match &self.publishing {
             Some(p) => format!("stopped publishing `{}`", p.key),
             None => "left without publishing".to_string(),
+        }
+    }
+
+    /// Tells the nodes downstream that the stream ended, so that they send on
+    /// what they hold for it, unless another publisher has taken it over.
+    fn end_stream(&self) {
+        let Some(publishing) = &self.publishing else { return };
+        let streams = self
+            .server
+            .streams
+            .lock()
+            .expect("RTMP stream lock is never held across a panic");
+        // Under the lock, so a publisher taking over sends its frames after the end.
+        if streams
+            .get(&publishing.key)
+            .is_some_and(|state| state.publisher == self.id)
+        {
+            self.server.out.end_stream(&publishing.stream);
         }
     }
 

@@ -7,6 +7,8 @@
 //! required when listening beyond loopback). A publisher that drops and comes
 //! back resumes its stream: numbering and timestamps go on from where they
 //! were. A new publisher on a key that is live takes over from the old one.
+//! When a publisher leaves, the nodes downstream are told its stream ended,
+//! so that they send on what they hold for it (an HLS segment, an MP4 fragment).
 
 mod connection;
 mod flv;
