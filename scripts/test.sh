@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, lints, all tests (which start the real binary
-# and talk to it over HTTP, ffmpeg and ffprobe), graph validation and schema drift.
-# Installs what the tests need when it is missing: ffmpeg, curl, nasm and GStreamer
-# (Debian packages; nasm builds OpenH264's assembly, without which it is 2-3x slower),
-# and the ONNX Runtime library from the `onnxruntime` wheel on PyPI, so that the
-# tests compare the tract and ONNX Runtime backends.
+# and talk to it over HTTP, ffmpeg, ffprobe and a headless browser), graph
+# validation and schema drift.
+# Installs what the tests need when it is missing: ffmpeg, curl, nasm, GStreamer,
+# Chromium and its WebDriver (Debian packages; nasm builds OpenH264's assembly,
+# without which it is 2-3x slower), hls.js from the npm registry, and the ONNX
+# Runtime library from the `onnxruntime` wheel on PyPI, so that the tests compare
+# the tract and ONNX Runtime backends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,8 @@ pkg-config --exists gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0 gstreame
 gst-inspect-1.0 x264enc >/dev/null 2>&1 ||
     missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
         gstreamer1.0-libav gstreamer1.0-rtsp)
+# A real browser for the HLS player test.
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || missing+=(chromium chromium-driver)
 if ((${#missing[@]})); then
     echo "==> installing ${missing[*]}"
     sudo=""
@@ -40,6 +44,22 @@ fi
 ORT_DYLIB_PATH="$(ls "$PWD/$ort_dir"/onnxruntime/capi/libonnxruntime.so.* | head -n 1)"
 export ORT_DYLIB_PATH
 
+# hls.js, the player most web pages use for HLS, from the npm registry.
+hlsjs_version=1.7.4
+hlsjs_sha256=e4ab3d5d13f7cca9ef241d098f39686e19fd451831ba07dc9943482fd5ff75c7
+if [ "$(cat target/hls.js/version 2>/dev/null)" != "$hlsjs_version" ]; then
+    echo "==> fetching hls.js $hlsjs_version (npm registry)"
+    rm -rf target/hls.js
+    mkdir -p target/hls.js
+    curl -fsSL -o target/hls.js/hls.js.tgz "https://registry.npmjs.org/hls.js/-/hls.js-$hlsjs_version.tgz"
+    echo "$hlsjs_sha256  target/hls.js/hls.js.tgz" | sha256sum --check --quiet
+    tar -xzf target/hls.js/hls.js.tgz -C target/hls.js package/dist/hls.min.js
+    echo "$hlsjs_version" >target/hls.js/version
+fi
+
+# Every feature the tests cover: GStreamer (with the RTSP camera stand-in) and ONNX Runtime.
+features=ooblex/onnxruntime,ooblex/test-rtsp-camera
+
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 
@@ -47,12 +67,12 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 echo "==> cargo test"
-cargo test --workspace --locked --features ooblex/onnxruntime,ooblex/gstreamer
+cargo test --workspace --locked --features "$features"
 
 echo "==> ooblex validate graphs/*.yaml"
-cargo run --quiet --locked --features gstreamer -- validate graphs/*.yaml
+cargo run --quiet --locked --features "$features" -- validate graphs/*.yaml
 
 echo "==> ooblex schema --check"
-cargo run --quiet --locked --features gstreamer -- schema --check schemas/graph.schema.json
+cargo run --quiet --locked --features "$features" -- schema --check schemas/graph.schema.json
 
 echo "all checks passed"
