@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # H.264 speed, side by side in one run on the same pictures (ffmpeg's testsrc2,
-# 300 frames, 30 fps, read from a Y4M file):
-#   encode: Ooblex's h264_encode (OpenH264) against ffmpeg with libx264
-#           (-preset ultrafast, Constrained Baseline, one thread) at the same bitrate;
-#   decode: Ooblex's h264_decode (OpenH264) against ffmpeg's own H.264 decoder
-#           (one thread), both decoding the file Ooblex encoded.
+# 300 frames, 30 fps, read from a Y4M file), one thread each:
+#   encode: Ooblex's h264_encode (OpenH264) against GStreamer's openh264enc (the
+#           same library, Debian's build, same settings), GStreamer's x264enc and
+#           ffmpeg's libx264 (both -preset ultrafast, Constrained Baseline), all
+#           at the same bitrate;
+#   decode: Ooblex's h264_decode (OpenH264) against GStreamer's openh264dec and
+#           avdec_h264 and ffmpeg's own H.264 decoder, all decoding the file
+#           Ooblex encoded.
 # Ooblex's numbers are the nodes' mean time per frame (`ooblex bench`), which
-# leaves out reading the file; ffmpeg's include it (its -benchmark real time).
+# leaves out reading the file, each measured alone (the decoder is fed Ooblex's
+# MP4 over RTMP by ffmpeg); ffmpeg's include reading (its -benchmark real time);
+# GStreamer's are the median wall time of three runs of the pipeline less that
+# of the same pipeline without the codec (start-up and reading left out).
 #
 # Usage: scripts/bench-h264.sh [SIZES...]   (default: 1280x720 1920x1080)
-# Needs a release build: cargo build --release
+# Needs a release build (cargo build --release), ffmpeg and gst-launch-1.0
+# with gstreamer1.0-plugins-{bad,ugly} and gstreamer1.0-libav.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release/ooblex
@@ -25,15 +32,29 @@ ffmpeg_seconds() {
     ffmpeg -hide_banner -nostdin -benchmark "$@" 2>&1 | sed -n 's/.*rtime=\([0-9.]*\)s.*/\1/p' | tail -n 1
 }
 
-printf '| work | size | Ooblex ms/frame | Ooblex fps | ffmpeg ms/frame | ffmpeg fps | Ooblex / ffmpeg time |\n'
-printf '|---|---|---|---|---|---|---|\n'
+# A free TCP port on loopback.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Median wall time of three runs of the gst-launch description ARGS, in seconds.
+gst_seconds() {
+    python3 -c 'import statistics, subprocess, sys, time
+def once():
+    t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); return time.perf_counter() - t
+print(statistics.median(once() for _ in range(3)))' gst-launch-1.0 -q "$@"
+}
+
+printf '| work | size | Ooblex | GStreamer, same codec | GStreamer x264enc / avdec_h264 | ffmpeg libx264 / h264 | Ooblex / GStreamer same codec | Ooblex / ffmpeg |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for size in "${sizes[@]}"; do
     height=${size#*x}
     bitrate=$(( height >= 1080 ? 6000 : 3000 ))
     ffmpeg -v error -nostdin -y -f lavfi -i "testsrc2=size=$size:rate=30" -frames:v $frames -pix_fmt yuv420p "$tmp/in.y4m"
-    cat > "$tmp/graph.yaml" <<EOF
+    # Encoding alone: the file through h264_encode into an MP4 for the decoders.
+    cat > "$tmp/encode.yaml" <<EOF
 version: 1
-name: bench-h264
+name: bench-h264-encode
 nodes:
   file:
     kind: y4m_source
@@ -42,40 +63,75 @@ nodes:
     kind: h264_encode
     inputs: { video: { from: file, policy: block } }
     params: { bitrate: $bitrate, keyframe_interval: 60, fps: 30 }
-  decode:
-    kind: h264_decode
-    inputs: { video: { from: encode, policy: block } }
-  out:
-    kind: null_sink
-    inputs: { video: { from: decode, policy: block } }
   record:
     kind: mp4_sink
     inputs: { video: { from: encode, policy: block } }
     params: { path: "$tmp/ooblex.mp4" }
 EOF
-    "$bin" bench "$tmp/graph.yaml" --warmup 0 --duration 120 --json "$tmp/report.json" >/dev/null 2>&1
-    read -r encode_ms decode_ms < <(python3 - "$tmp/report.json" <<'EOF'
+    "$bin" bench "$tmp/encode.yaml" --warmup 0 --duration 120 --json "$tmp/encode.json" >/dev/null 2>&1
+    # Decoding alone: ffmpeg sends that MP4 over RTMP as fast as it is taken.
+    port=$(free_port)
+    cat > "$tmp/decode.yaml" <<EOF
+version: 1
+name: bench-h264-decode
+nodes:
+  rtmp:
+    kind: rtmp_source
+    params: { listen: "127.0.0.1:$port", app: live, key: bench }
+  decode:
+    kind: h264_decode
+    inputs: { video: { from: rtmp, policy: block } }
+  out:
+    kind: null_sink
+    inputs: { video: { from: decode, policy: block } }
+EOF
+    "$bin" bench "$tmp/decode.yaml" --warmup 0 --duration 8 --json "$tmp/decode.json" >/dev/null 2>&1 &
+    bench=$!
+    sleep 1
+    ffmpeg -v error -nostdin -i "$tmp/ooblex.mp4" -c copy -f flv "rtmp://127.0.0.1:$port/live/bench"
+    wait $bench
+    read -r encode_ms decode_ms < <(python3 - "$tmp/encode.json" "$tmp/decode.json" $frames <<'EOF'
 import json, sys
-nodes = {n["node"]: n for n in json.load(open(sys.argv[1]))[0]["nodes"]}
-print(nodes["encode"]["process_ms"]["mean"], nodes["decode"]["process_ms"]["mean"])
+def mean(path, name):
+    node = next(n for n in json.load(open(path))[0]["nodes"] if n["node"] == name)
+    if node["frames_out"] != int(sys.argv[3]):
+        sys.exit(f"{name} gave {node['frames_out']} pictures, not {sys.argv[3]}")
+    return node["process_ms"]["mean"]
+print(mean(sys.argv[1], "encode"), mean(sys.argv[2], "decode"))
 EOF
 )
     x264=$(ffmpeg_seconds -i "$tmp/in.y4m" -threads 1 -c:v libx264 -preset ultrafast -profile:v baseline \
         -b:v "${bitrate}k" -g 60 -f null -)
     native=$(ffmpeg_seconds -threads 1 -i "$tmp/ooblex.mp4" -f null -)
-    python3 - "$size" "$encode_ms" "$decode_ms" "$x264" "$native" "$frames" <<'EOF'
+    raw="filesrc location=$tmp/in.y4m ! y4mdec"
+    gst_read=$(gst_seconds $raw ! fakesink)
+    gst_openh264enc=$(gst_seconds $raw ! openh264enc multi-thread=1 rate-control=bitrate \
+        bitrate=$((bitrate * 1000)) gop-size=60 enable-frame-skip=false ! fakesink)
+    gst_x264=$(gst_seconds $raw ! x264enc threads=1 speed-preset=ultrafast bitrate=$bitrate key-int-max=60 \
+        ! video/x-h264,profile=constrained-baseline ! fakesink)
+    parsed="filesrc location=$tmp/ooblex.mp4 ! qtdemux ! h264parse"
+    gst_parse=$(gst_seconds $parsed ! fakesink)
+    gst_openh264dec=$(gst_seconds $parsed ! openh264dec ! fakesink)
+    gst_avdec=$(gst_seconds $parsed ! avdec_h264 max-threads=1 ! fakesink)
+    python3 - "$size" "$frames" "$encode_ms" "$decode_ms" "$x264" "$native" "$gst_read" "$gst_openh264enc" \
+        "$gst_x264" "$gst_parse" "$gst_openh264dec" "$gst_avdec" <<'EOF'
 import sys
-size, enc, dec, x264, native, frames = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-for work, ours, theirs in (("encode (OpenH264 / x264 ultrafast)", enc, x264 * 1000 / frames),
-                           ("decode (OpenH264 / ffmpeg h264)", dec, native * 1000 / frames)):
-    print(f"| {work} | {size} | {ours:.2f} | {1000 / ours:.0f} | {theirs:.2f} | {1000 / theirs:.0f} | {ours / theirs:.2f} |")
+size, frames = sys.argv[1], int(sys.argv[2])
+enc, dec, x264, native, read, oenc, genc, parse, odec, avdec = map(float, sys.argv[3:])
+per_frame = lambda seconds: seconds * 1000 / frames
+ms = lambda value: f"{value:.2f} ms ({1000 / value:.0f} fps)"
+for work, ours, same, gst, ffmpeg in (
+    ("encode", enc, per_frame(oenc - read), per_frame(genc - read), per_frame(x264)),
+    ("decode", dec, per_frame(odec - parse), per_frame(avdec - parse), per_frame(native)),
+):
+    print(f"| {work} | {size} | {ms(ours)} | {ms(same)} | {ms(gst)} | {ms(ffmpeg)} | {ours / same:.2f} | {ours / ffmpeg:.2f} |")
 EOF
 done
 
 # Latency from RTMP in to MJPEG out: ffmpeg publishes 720p30 (x264, zerolatency)
 # to rtmp_source -> h264_decode -> mjpeg_sink; the sink's latency is from the
 # instant each frame arrived to the moment its JPEG is published.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 cat > "$tmp/rtmp.yaml" <<EOF
 version: 1
 name: bench-rtmp
