@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::browser::Browser;
-use support::{Server, ffprobe, free_port, repo_root, scratch, wait_for};
+use support::{Server, X264, ffprobe, free_port, repo_root, rtmp_publish_args, scratch, wait_for};
 
 /// hls.js as scripts/test.sh unpacks it from the npm registry.
 fn hls_js() -> String {
@@ -93,15 +93,11 @@ fn probe_live(url: &str) -> String {
     printed.lines().next().unwrap_or_default().to_string()
 }
 
-/// ffmpeg publishing a 320x240 test picture over RTMP as OBS does (x264 with
-/// B-frames, a keyframe a second, AAC), for `seconds`.
+/// ffmpeg publishing to `url` as OBS does (x264 with B-frames, AAC), for `seconds`.
 fn publish(url: &str, seconds: u32) -> Child {
     Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re"])
-        .args(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30"])
-        .args(["-f", "lavfi", "-i", "sine", "-t", &seconds.to_string()])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "30", "-c:a", "aac"])
-        .args(["-f", "flv", url])
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
+        .args(rtmp_publish_args(url, seconds, X264))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

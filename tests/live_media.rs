@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Server, free_port, probe, run_graph, scratch, try_probe, wait_for};
+use support::{Server, X264, free_port, probe, rtmp_publish_args, run_graph, scratch, try_probe, wait_for};
 
 /// Runs ffmpeg with `args`, killing it after `timeout`.
 fn ffmpeg(args: &[&str], timeout: Duration) -> (ExitStatus, String) {
@@ -37,29 +37,14 @@ fn ffmpeg(args: &[&str], timeout: Duration) -> (ExitStatus, String) {
     (status, err)
 }
 
-/// Publishes `seconds` of a 320x240 test picture at 30 fps with AAC audio,
-/// as OBS does (x264 with B-frames, a keyframe a second).
+/// Publishes `seconds` of a 320x240 test picture with `video_codec`, as OBS does.
 fn publish(url: &str, seconds: u32, video_codec: &[&str]) -> (ExitStatus, String) {
-    let seconds = seconds.to_string();
-    let mut args = vec![
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=320x240:rate=30",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine",
-        "-t",
-        &seconds,
-    ];
-    args.extend_from_slice(video_codec);
-    args.extend_from_slice(&["-c:a", "aac", "-f", "flv", url]);
-    ffmpeg(&args, Duration::from_secs(60))
+    let args = rtmp_publish_args(url, seconds, video_codec);
+    ffmpeg(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        Duration::from_secs(60),
+    )
 }
-
-const X264: &[&str] = &["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "30"];
 
 /// Waits up to 5 s for a node's `frames_out` to reach `expected`, then returns it.
 fn frames_out(server: &Server, node: &str, expected: u64) -> u64 {

@@ -84,6 +84,24 @@ pub fn ffprobe(input: &std::ffi::OsStr, args: &[&str]) -> Result<String, String>
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// x264 as OBS sets it up: B-frames, a keyframe a second at 30 fps.
+pub const X264: &[&str] = &["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "30"];
+
+/// ffmpeg's arguments (after its logging flags) to publish `seconds` of a
+/// 320x240 test picture at 30 fps with AAC audio to `url` over RTMP, in real
+/// time as OBS does, with the video encoded by `video_codec` (such as [`X264`]).
+pub fn rtmp_publish_args(url: &str, seconds: u32, video_codec: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30"]
+        .iter()
+        .chain(&["-f", "lavfi", "-i", "sine", "-t"])
+        .map(|arg| arg.to_string())
+        .collect();
+    args.push(seconds.to_string());
+    args.extend(video_codec.iter().map(|arg| arg.to_string()));
+    args.extend(["-c:a", "aac", "-f", "flv", url].map(String::from));
+    args
+}
+
 /// Waits up to `timeout` for `done`, polling every 100 ms; whether it came true.
 pub fn wait_for(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
