@@ -224,10 +224,9 @@ fn to_frame(picture: &DecodedYUV<'_>, frame: &Frame, ctx: &NodeContext) -> Resul
 mod tests {
     use ooblex_runtime::testing::{Harness, bare_context, frame_from_fn};
     use ooblex_runtime::{Buffer, Codec, Packet, PixelFormat, StreamId, Transform};
-
-    use super::H264DecodeNode;
     use serde_json::json;
 
+    use super::H264DecodeNode;
     use crate::media::h264::tests::encoded_stream;
     use crate::test_util::kind;
 
