@@ -138,7 +138,7 @@ nodes:
     )
     .expect("the graph is written");
     let server = Server::start(graph.to_str().expect("utf-8 path"), &["--no-status"]);
-    let mut ffmpeg = publish(&format!("rtmp://127.0.0.1:{rtmp}/live/studio"), 40);
+    let mut ffmpeg = publish(&format!("rtmp://127.0.0.1:{rtmp}/live/studio"), 60);
     let listed = |name: &str| {
         let playlist = server.get(&format!("/hls/{name}/index.m3u8")).unwrap_or_default();
         playlist.lines().filter(|line| line.ends_with(".m4s")).count() >= 3
