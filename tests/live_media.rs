@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::ffi::OsStr;
+use std::fmt::Debug;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, ExitStatus, Stdio};
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 use support::{Server, X264, free_port, probe, rtmp_publish_args, run_graph, scratch, try_probe, wait_for};
 
 /// Runs ffmpeg with `args`, killing it after `timeout`.
-fn ffmpeg(args: &[&str], timeout: Duration) -> (ExitStatus, String) {
+fn ffmpeg<S: AsRef<OsStr> + Debug>(args: &[S], timeout: Duration) -> (ExitStatus, String) {
     let mut child = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
         .args(args)
@@ -39,11 +41,7 @@ fn ffmpeg(args: &[&str], timeout: Duration) -> (ExitStatus, String) {
 
 /// Publishes `seconds` of a 320x240 test picture with `video_codec`, as OBS does.
 fn publish(url: &str, seconds: u32, video_codec: &[&str]) -> (ExitStatus, String) {
-    let args = rtmp_publish_args(url, seconds, video_codec);
-    ffmpeg(
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        Duration::from_secs(60),
-    )
+    ffmpeg(&rtmp_publish_args(url, seconds, video_codec), Duration::from_secs(60))
 }
 
 /// Waits up to 5 s for a node's `frames_out` to reach `expected`, then returns it.

@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use std::sync::atomic::Ordering;
 
 use crate::frame::{Frame, StreamId};
-use crate::node::context::{NodeContext, OutputPort};
+use crate::node::context::NodeContext;
 use crate::node::error::NodeError;
 use crate::node::kind::Node;
 use crate::packet::Packet;
@@ -124,8 +124,9 @@ impl<T: Transform> Node for TransformNode<T> {
                 let frame = match packet {
                     Packet::Frame(frame) => frame,
                     Packet::StreamEnd(stream) => {
-                        let held = transform.end_stream(&stream, ctx);
-                        send_held_then_end(held, &stream, &out, ctx)?;
+                        let held = skip_on_frame_error(transform.end_stream(&stream, ctx), ctx)?;
+                        held.into_iter().flatten().for_each(|frame| out.blocking_send(frame));
+                        out.end_stream(&stream);
                         continue;
                     }
                 };
@@ -148,21 +149,17 @@ impl<T: Transform> Node for TransformNode<T> {
     }
 }
 
-/// Sends what a transform held back for `stream` (or counts its frame error),
-/// then passes the stream's end on.
-fn send_held_then_end(
-    held: Result<Vec<Frame>, NodeError>,
-    stream: &StreamId,
-    out: &OutputPort,
-    ctx: &NodeContext,
-) -> Result<(), NodeError> {
-    match held {
-        Ok(frames) => frames.into_iter().for_each(|frame| out.blocking_send(frame)),
-        Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
-        Err(err) => return Err(err),
+/// `Some` of what `result` holds; `None` after a [`NodeError::Frame`], which is
+/// counted and logged as a skipped frame; any other error is passed on.
+fn skip_on_frame_error<T>(result: Result<T, NodeError>, ctx: &NodeContext) -> Result<Option<T>, NodeError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(err @ NodeError::Frame(_)) => {
+            skip_frame(ctx, &err);
+            Ok(None)
+        }
+        Err(err) => Err(err),
     }
-    out.end_stream(stream);
-    Ok(())
 }
 
 struct SinkNode<S>(S);
@@ -180,11 +177,7 @@ impl<S: Sink> Node for SinkNode<S> {
                     let frame = match packet {
                         Packet::Frame(frame) => frame,
                         Packet::StreamEnd(stream) => {
-                            match sink.end_stream(&stream, ctx) {
-                                Ok(()) => {}
-                                Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
-                                Err(err) => return Err(err),
-                            }
+                            skip_on_frame_error(sink.end_stream(&stream, ctx), ctx)?;
                             continue;
                         }
                     };
