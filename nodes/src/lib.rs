@@ -101,6 +101,7 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<Overlay>();
     registry.register::<Scale>();
     registry.register::<Convert>();
+    registry.set_converter(Convert::converter());
     registry.register::<JpegEncode>();
     registry.register::<H264Encode>();
     registry.register::<H264Decode>();

@@ -37,6 +37,7 @@ pub use graph::document::{Document, Span};
 pub use graph::draw::{DrawFormat, draw};
 pub use graph::error::{Diagnostic, DiagnosticReport, GraphError};
 pub use graph::load::{GraphErrors, LoadFileError, LoadedGraph, load_file, load_str};
+pub use graph::negotiate::Conversion;
 pub use graph::schema::{SCHEMA_ID, graph_schema, graph_schema_json};
 pub use graph::spec::{GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LongInput, Name, NodeSpec, RestartPolicy};
 pub use graph::validate::{
@@ -46,10 +47,11 @@ pub use hls::{HlsPublisher, HlsStreams};
 pub use metrics::{Histogram, HistogramSnapshot, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
 pub use node::context::{InputPort, NodeContext, OutputPort};
 pub use node::error::NodeError;
+pub use node::formats::{FormatSet, Gives};
 pub use node::kind::{KindInfo, Node, NodeFactory, NodeKind};
 pub use node::params::{ParamIssue, ParamType, did_you_mean};
 pub use node::port::{InputPortSpec, MediaType, OutputPortSpec, VIDEO_IN, VIDEO_OUT};
-pub use node::registry::Registry;
+pub use node::registry::{Converter, Registry};
 pub use node::shapes::{
     Sink, Source, Transform, on_blocking_thread, sink_node, skip_frame, source_node, transform_node,
 };

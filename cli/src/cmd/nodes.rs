@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ooblex_runtime::{KindInfo, ParamType};
+use ooblex_runtime::{FormatSet, Gives, KindInfo, MediaType, ParamType};
 use serde_json::Value;
 
 /// Lists kinds, or describes one.
@@ -44,14 +44,31 @@ fn describe(kind: &KindInfo) -> String {
     for port in kind.inputs {
         let accepts: Vec<&str> = port.accepts.iter().map(|t| t.name()).collect();
         let required = if port.required { "required" } else { "optional" };
-        out.push_str(&format!("  {:10} {} ({required})\n", port.name, accepts.join(" | ")));
+        let formats = if port.takes_raw() && port.formats != FormatSet::ALL_RAW {
+            format!(" — raw video in {} (others are converted on the edge)", port.formats)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "  {:10} {} ({required}){formats}\n",
+            port.name,
+            accepts.join(" | ")
+        ));
     }
     out.push_str("\noutputs:\n");
     if kind.outputs.is_empty() {
         out.push_str("  (none)\n");
     }
     for port in kind.outputs {
-        out.push_str(&format!("  {:10} {}\n", port.name, port.media));
+        let formats = match (port.media, port.formats) {
+            (MediaType::RawVideo, Gives::AsInput) => " — in the format it was given".to_string(),
+            (MediaType::RawVideo, Gives::Only(formats)) if formats == FormatSet::ALL_RAW => {
+                " — in the format its params choose".to_string()
+            }
+            (MediaType::RawVideo, Gives::Only(formats)) => format!(" — {formats}"),
+            _ => String::new(),
+        };
+        out.push_str(&format!("  {:10} {}{formats}\n", port.name, port.media));
     }
     out.push_str("\nparams:\n");
     let schema = kind.standalone_params_schema().to_value();

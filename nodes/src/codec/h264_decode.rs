@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use ooblex_runtime::{
     Codec, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
-    PixelFormat, StreamId, Transform, VIDEO_OUT, transform_node,
+    PixelFormat, StreamId, Transform, transform_node,
 };
 use openh264::OpenH264API;
 use openh264::decoder::{DecodeOptions, DecodedYUV, Decoder, DecoderConfig, Flush};
@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::media::h264::is_keyframe;
-use crate::media::raw::new_picture;
+use crate::media::raw::{I420_OUT, new_picture};
 
 /// Params of `h264_decode` (none yet).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -24,18 +24,14 @@ pub struct H264DecodeParams {}
 pub struct H264Decode;
 
 /// The `video` input of nodes that take H.264.
-pub(crate) const H264_IN: InputPortSpec = InputPortSpec {
-    name: "video",
-    accepts: &[MediaType::H264],
-    required: true,
-};
+pub(crate) const H264_IN: InputPortSpec = InputPortSpec::new("video", &[MediaType::H264], true);
 
 impl NodeKind for H264Decode {
     type Params = H264DecodeParams;
     const NAME: &'static str = "h264_decode";
     const DESCRIPTION: &'static str = "decodes H.264 video into raw I420 pictures (OpenH264)";
     const INPUTS: &'static [InputPortSpec] = &[H264_IN];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[I420_OUT];
 
     fn check(_: &H264DecodeParams) -> Vec<ParamIssue> {
         Vec::new()

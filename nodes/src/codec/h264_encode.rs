@@ -60,10 +60,7 @@ impl Default for H264EncodeParams {
 }
 
 /// The `video` output of nodes that send H.264.
-pub(crate) const H264_OUT: OutputPortSpec = OutputPortSpec {
-    name: "video",
-    media: MediaType::H264,
-};
+pub(crate) const H264_OUT: OutputPortSpec = OutputPortSpec::encoded("video", MediaType::H264);
 
 /// The `h264_encode` node kind.
 pub struct H264Encode;

@@ -14,10 +14,7 @@ use crate::media::raw::{ALL_RAW, RawView};
 pub const DEFAULT_QUALITY: u8 = 80;
 
 /// The `jpeg` output of JPEG encoders.
-pub(crate) const JPEG_OUT: OutputPortSpec = OutputPortSpec {
-    name: "jpeg",
-    media: MediaType::Jpeg,
-};
+pub(crate) const JPEG_OUT: OutputPortSpec = OutputPortSpec::encoded("jpeg", MediaType::Jpeg);
 
 /// Params of `jpeg_encode`. Changing them restarts the node.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

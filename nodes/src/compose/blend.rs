@@ -1,11 +1,11 @@
 //! `blend`: one video laid over another, mixed or combined like a layer in an
 //! image editor.
 
-use ooblex_runtime::{Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, VIDEO_OUT};
+use ooblex_runtime::{FormatSet, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::compose::picture::{Fitter, output_format};
+use crate::compose::picture::{Fitter, PACKED_OUT, output_format, output_formats};
 use crate::compose::{Compose, compositor_node, required_input};
 use crate::effect::mix;
 use crate::media::raw::{ALL_RAW, RawView, new_picture};
@@ -60,7 +60,11 @@ impl NodeKind for Blend {
     const DESCRIPTION: &'static str =
         "lays `b`, scaled to a's size, over `a` by opacity (mix, add, multiply or screen); a's frames set the pace";
     const INPUTS: &'static [InputPortSpec] = PORTS;
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[PACKED_OUT];
+
+    fn output_formats(_params: &BlendParams, _port: &OutputPortSpec, input: FormatSet) -> FormatSet {
+        output_formats(input)
+    }
 
     fn build(params: &BlendParams) -> Result<Box<dyn Node>, NodeError> {
         Ok(compositor_node(

@@ -28,20 +28,12 @@ use ooblex_runtime::{
 
 /// A raw video input of a compositor that the graph must connect.
 pub(crate) const fn required_input(name: &'static str) -> InputPortSpec {
-    InputPortSpec {
-        name,
-        accepts: &[MediaType::RawVideo],
-        required: true,
-    }
+    InputPortSpec::new(name, &[MediaType::RawVideo], true)
 }
 
 /// A raw video input of a compositor that the graph may leave out.
 pub(crate) const fn optional_input(name: &'static str) -> InputPortSpec {
-    InputPortSpec {
-        name,
-        accepts: &[MediaType::RawVideo],
-        required: false,
-    }
+    InputPortSpec::new(name, &[MediaType::RawVideo], false)
 }
 
 /// How a compositor makes one output frame.

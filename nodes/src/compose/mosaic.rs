@@ -1,12 +1,14 @@
 //! `mosaic`: up to nine videos in a grid on one picture of a fixed size.
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, VIDEO_OUT,
+    FormatSet, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::compose::picture::{Fitter, blit, draw_label, fill_black, fit_within, label_scale, output_format};
+use crate::compose::picture::{
+    Fitter, PACKED_OUT, blit, draw_label, fill_black, fit_within, label_scale, output_format, output_formats,
+};
 use crate::compose::{Compose, compositor_node, optional_input, required_input};
 use crate::media::canvas::Rect;
 use crate::media::raw::{ALL_RAW, RawView, new_picture};
@@ -70,7 +72,11 @@ impl NodeKind for Mosaic {
     const DESCRIPTION: &'static str =
         "shows the connected inputs `in1` to `in9` in a grid, each scaled to fit its tile; in1 sets the pace";
     const INPUTS: &'static [InputPortSpec] = PORTS;
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[PACKED_OUT];
+
+    fn output_formats(_params: &MosaicParams, _port: &OutputPortSpec, input: FormatSet) -> FormatSet {
+        output_formats(input)
+    }
 
     fn check(params: &MosaicParams) -> Vec<ParamIssue> {
         if params.labels.len() <= PORTS.len() {

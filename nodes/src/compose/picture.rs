@@ -1,12 +1,24 @@
 //! Picture helpers shared by the compositors: the output's packed format, placing
 //! inputs, and drawing labels. Inputs are converted and scaled by [`Fitter`].
 
-use ooblex_runtime::PixelFormat;
+use ooblex_runtime::{FormatSet, Gives, OutputPortSpec, PixelFormat};
 
 use crate::media::canvas::{Paint, Rect, fill_rect};
 pub(crate) use crate::media::fit::Fitter;
 use crate::media::raw::{RawMut, RawView};
 use crate::media::text::{draw_text, text_size};
+
+/// The `video` output of compositors: packed RGB, as [`output_formats`] says.
+pub(crate) const PACKED_OUT: OutputPortSpec = OutputPortSpec::video(Gives::Only(FormatSet::PACKED_RGB));
+
+/// The formats a compositor writes when its first input carries `input`
+/// (see [`output_format`]).
+pub(crate) fn output_formats(input: FormatSet) -> FormatSet {
+    input
+        .iter()
+        .map(output_format)
+        .fold(FormatSet::EMPTY, |set, format| set.union(FormatSet::of(&[format])))
+}
 
 /// The packed format a compositor writes when its first input is in `format`:
 /// rgba for rgba, rgb24 for everything else.

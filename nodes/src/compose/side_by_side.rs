@@ -1,12 +1,12 @@
 //! `side_by_side`: two videos next to each other, for before/after comparisons.
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, VIDEO_OUT,
+    FormatSet, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::compose::picture::{Fitter, blit, draw_label, label_scale, output_format};
+use crate::compose::picture::{Fitter, PACKED_OUT, blit, draw_label, label_scale, output_format, output_formats};
 use crate::compose::{Compose, compositor_node, required_input};
 use crate::media::canvas::{Paint, Rect, fill_rect};
 use crate::media::raw::{ALL_RAW, RawView, new_picture};
@@ -37,7 +37,11 @@ impl NodeKind for SideBySide {
     const DESCRIPTION: &'static str =
         "puts `right` next to `left` at left's height, with optional labels; left's frames set the pace";
     const INPUTS: &'static [InputPortSpec] = PORTS;
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[PACKED_OUT];
+
+    fn output_formats(_params: &SideBySideParams, _port: &OutputPortSpec, input: FormatSet) -> FormatSet {
+        output_formats(input)
+    }
 
     fn check(params: &SideBySideParams) -> Vec<ParamIssue> {
         if params.labels.len() <= 2 {

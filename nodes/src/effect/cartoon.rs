@@ -6,16 +6,14 @@
 //! close to the centre pixel's, so flat areas flatten while edges stay sharp.
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, Transform, VIDEO_IN, VIDEO_OUT,
-    transform_node,
+    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, Transform, VIDEO_OUT, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::effect::packed_rgb_view;
 use crate::effect::sobel::{SobelScratch, sobel};
 use crate::media::pixels::{luma, packed_row_to_gray};
-use crate::media::raw::{PlaneMut, RawView, new_picture};
+use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, PlaneMut, RawView, new_picture};
 
 /// Default number of levels per colour channel.
 pub const DEFAULT_LEVELS: u8 = 6;
@@ -58,7 +56,7 @@ impl NodeKind for Cartoon {
     type Params = CartoonParams;
     const NAME: &'static str = "cartoon";
     const DESCRIPTION: &'static str = "cartoon look: smoothed, quantised colours with black outlines (rgb24, rgba)";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn build(params: &CartoonParams) -> Result<Box<dyn Node>, NodeError> {
@@ -106,7 +104,7 @@ struct CartoonNode {
 
 impl Transform for CartoonNode {
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
-        let view = packed_rgb_view(&frame, Cartoon::NAME)?;
+        let view = RawView::of(&frame, Cartoon::NAME, PACKED_RGB)?;
         let out = new_picture(ctx, &frame, frame.format, frame.width, frame.height, |out| {
             let plane = &mut out.planes_mut()[0];
             match view.plane(0).bpp() {

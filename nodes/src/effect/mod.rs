@@ -13,30 +13,10 @@ pub(crate) mod pixelate;
 pub(crate) mod sepia;
 mod sobel;
 
-use ooblex_runtime::{Frame, NodeError, PixelFormat};
-
-use crate::media::raw::RawView;
-
 /// Whether plane `index` of `format` is a 4:2:0 chroma plane (half size).
 pub(crate) fn is_subsampled(format: ooblex_runtime::PixelFormat, index: usize) -> bool {
     use ooblex_runtime::PixelFormat::{I420, Nv12};
     matches!(format, I420 | Nv12) && index > 0
-}
-
-/// The packed RGB formats, which effects that mix colour channels take.
-pub(crate) const PACKED_RGB: &[PixelFormat] = &[PixelFormat::Rgb24, PixelFormat::Rgba];
-
-/// Checks `frame` for effect `node`, which takes only packed RGB: a frame in
-/// another raw format is a frame error whose hint says to convert it first.
-pub(crate) fn packed_rgb_view<'a>(frame: &'a Frame, node: &str) -> Result<RawView<'a>, NodeError> {
-    if PixelFormat::RAW.contains(&frame.format) && !PACKED_RGB.contains(&frame.format) {
-        return Err(NodeError::frame(format!(
-            "`{node}` does not take `{}` frames; it takes rgb24 or rgba; \
-             hint: add a `convert` node with `format: rgb24` before it",
-            frame.format
-        )));
-    }
-    RawView::of(frame, node, PACKED_RGB)
 }
 
 /// `v` moved towards `paint` by `alpha` (0 keeps `v`, 255 gives `paint`), rounded.

@@ -2,14 +2,12 @@
 //! colours by a strength.
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, Transform, VIDEO_IN, VIDEO_OUT,
-    transform_node,
+    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, Transform, VIDEO_OUT, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::effect::packed_rgb_view;
-use crate::media::raw::{PlaneMut, RawView, new_picture};
+use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, PlaneMut, RawView, new_picture};
 
 /// Default strength: full sepia.
 pub const DEFAULT_STRENGTH: f64 = 1.0;
@@ -46,7 +44,7 @@ impl NodeKind for Sepia {
     const NAME: &'static str = "sepia";
     const DESCRIPTION: &'static str =
         "warm brown old-photograph tone, mixed with the original by `strength` (rgb24, rgba)";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn build(params: &SepiaParams) -> Result<Box<dyn Node>, NodeError> {
@@ -78,7 +76,7 @@ struct SepiaNode {
 
 impl Transform for SepiaNode {
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
-        let view = packed_rgb_view(&frame, Sepia::NAME)?;
+        let view = RawView::of(&frame, Sepia::NAME, PACKED_RGB)?;
         if self.identity {
             return Ok(Some(frame));
         }
@@ -116,6 +114,7 @@ mod tests {
     use ooblex_runtime::testing::frame_from_fn;
     use serde_json::json;
 
+    use crate::media::raw::{PACKED_RGB, RawView};
     use crate::test_util::{kind, run_transform};
 
     fn pixel(format: PixelFormat, rgba: [u8; 4]) -> ooblex_runtime::Frame {
@@ -157,18 +156,19 @@ mod tests {
     }
 
     #[test]
-    fn other_formats_are_skipped_with_a_convert_hint() {
+    fn a_format_its_port_does_not_declare_is_skipped_as_a_bug_upstream() {
         let harness = ooblex_runtime::testing::Harness::new(&kind("sepia"), json!({}));
         let out = harness.input("video", vec![pixel(PixelFormat::I420, [0; 4])]).run();
         assert!(out.video().is_empty());
         assert_eq!(out.metrics.frame_errors.load(std::sync::atomic::Ordering::Relaxed), 1);
         let frame = pixel(PixelFormat::Nv12, [0; 4]);
-        let err = super::packed_rgb_view(&frame, "sepia").expect_err("nv12 is not packed");
+        let err = RawView::of(&frame, "sepia", PACKED_RGB).expect_err("nv12 is not packed");
         let message = err.to_string();
         assert!(
-            message.contains("`sepia`") && message.contains("`nv12`") && message.contains("`format: rgb24`"),
+            message.contains("`sepia`") && message.contains("`nv12`") && message.contains("rgb24, rgba"),
             "{message}"
         );
+        assert!(message.contains("bug"), "{message}");
     }
 
     #[test]

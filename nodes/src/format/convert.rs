@@ -1,8 +1,10 @@
-//! `convert`: changes the pixel format of raw video.
+//! `convert`: changes the pixel format of raw video. It is also the kind the
+//! graph puts on edges where a producer gives formats a consumer does not take
+//! ([`Convert::converter`]).
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, PixelFormat, Transform, VIDEO_IN,
-    VIDEO_OUT, transform_node,
+    Converter, FormatSet, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, PixelFormat,
+    Transform, VIDEO_IN, VIDEO_OUT, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,9 @@ use crate::params::RawFormat;
 pub struct ConvertParams {
     /// Output pixel format: rgb24, rgba, i420, nv12 or gray8. YUV is BT.601 limited range.
     pub format: RawFormat,
+    /// Formats passed on as they are, besides `format` (frames in any other are converted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<RawFormat>,
 }
 
 /// The `convert` node kind.
@@ -32,18 +37,43 @@ impl NodeKind for Convert {
     fn build(params: &ConvertParams) -> Result<Box<dyn Node>, NodeError> {
         Ok(transform_node(ConvertNode {
             format: params.format.into(),
+            keep: kept(params),
         }))
     }
+
+    fn output_formats(params: &ConvertParams, _port: &OutputPortSpec, input: FormatSet) -> FormatSet {
+        FormatSet::of(&[params.format.into()]).union(input.intersection(kept(params)))
+    }
+}
+
+impl Convert {
+    /// How the graph configures `convert` to convert on an edge.
+    pub const fn converter() -> Converter {
+        Converter {
+            kind: Convert::NAME,
+            params: |to, keep| {
+                let keep: Vec<&str> = keep.iter().map(PixelFormat::name).collect();
+                serde_json::json!({ "format": to.name(), "keep": keep })
+            },
+        }
+    }
+}
+
+/// The formats `params` passes on as they are.
+fn kept(params: &ConvertParams) -> FormatSet {
+    let formats: Vec<PixelFormat> = params.keep.iter().map(|&f| f.into()).collect();
+    FormatSet::of(&formats)
 }
 
 struct ConvertNode {
     format: PixelFormat,
+    keep: FormatSet,
 }
 
 impl Transform for ConvertNode {
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
         let view = RawView::of(&frame, Convert::NAME, ALL_RAW)?;
-        if view.format == self.format {
+        if view.format == self.format || self.keep.contains(view.format) {
             return Ok(Some(frame));
         }
         let out = new_picture(ctx, &frame, self.format, frame.width, frame.height, |out| {
@@ -87,6 +117,19 @@ mod tests {
         let input = frame_from_fn(PixelFormat::I420, 8, 8, 0, |_, _, _| 1);
         let out = run_transform("convert", json!({ "format": "i420" }), vec![input.clone()]);
         assert!(out[0].buffer.shares_memory_with(&input.buffer));
+    }
+
+    #[test]
+    fn kept_formats_pass_through() {
+        let rgba = frame_from_fn(PixelFormat::Rgba, 8, 8, 0, |_, _, _| 1);
+        let i420 = frame_from_fn(PixelFormat::I420, 8, 8, 1, |_, _, _| 1);
+        let params = json!({ "format": "rgb24", "keep": ["rgba"] });
+        let out = run_transform("convert", params.clone(), vec![rgba.clone(), i420]);
+        assert!(out[0].buffer.shares_memory_with(&rgba.buffer));
+        assert_eq!(out[1].format, PixelFormat::Rgb24);
+        let factory = kind("convert").prepare(params).expect("valid params");
+        let given = factory.output_formats(&VIDEO_OUT, FormatSet::ALL_RAW);
+        assert_eq!(given, FormatSet::PACKED_RGB);
     }
 
     #[test]

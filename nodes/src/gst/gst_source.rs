@@ -10,12 +10,13 @@
 
 use gstreamer::prelude::*;
 use gstreamer_app::AppSink;
-use ooblex_runtime::{InputPortSpec, Node, NodeError, NodeKind, OutputPortSpec, ParamIssue, VIDEO_OUT, source_node};
+use ooblex_runtime::{InputPortSpec, Node, NodeError, NodeKind, OutputPortSpec, ParamIssue, source_node};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::gst::capture::{AtStop, CaptureSource};
 use crate::gst::pipeline::{Capture, I420_CAPS, init, named, parse};
+use crate::media::raw::I420_OUT;
 
 /// The name of the `appsink` frames are read from.
 pub const SINK_NAME: &str = "sink";
@@ -39,7 +40,7 @@ impl NodeKind for GstSource {
     const NAME: &'static str = "gst_source";
     const DESCRIPTION: &'static str = "raw video from any gst-launch-1.0 description (GStreamer), as I420";
     const INPUTS: &'static [InputPortSpec] = &[];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[I420_OUT];
     const LIVE: bool = true;
 
     fn check(params: &GstSourceParams) -> Vec<ParamIssue> {

@@ -11,12 +11,13 @@ use std::time::Duration;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app::AppSink;
-use ooblex_runtime::{InputPortSpec, Node, NodeError, NodeKind, OutputPortSpec, ParamIssue, VIDEO_OUT, source_node};
+use ooblex_runtime::{InputPortSpec, Node, NodeError, NodeKind, OutputPortSpec, ParamIssue, source_node};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::gst::capture::{AtStop, CaptureSource};
 use crate::gst::pipeline::{I420_CAPS, init, named, parse, redact};
+use crate::media::raw::I420_OUT;
 
 /// Default for `latency_ms`.
 pub const DEFAULT_LATENCY_MS: u32 = 100;
@@ -62,7 +63,7 @@ impl NodeKind for RtspSource {
     const NAME: &'static str = "rtsp_source";
     const DESCRIPTION: &'static str = "raw video from an RTSP camera (GStreamer), reconnecting when it drops";
     const INPUTS: &'static [InputPortSpec] = &[];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[I420_OUT];
     const LIVE: bool = true;
 
     fn check(params: &RtspSourceParams) -> Vec<ParamIssue> {

@@ -7,12 +7,13 @@ use std::path::Path;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app::AppSink;
-use ooblex_runtime::{InputPortSpec, Node, NodeError, NodeKind, OutputPortSpec, ParamIssue, VIDEO_OUT, source_node};
+use ooblex_runtime::{InputPortSpec, Node, NodeError, NodeKind, OutputPortSpec, ParamIssue, source_node};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::gst::capture::{AtStop, CaptureSource};
 use crate::gst::pipeline::{Capture, I420_CAPS, init, named, parse};
+use crate::media::raw::I420_OUT;
 use crate::params::check_file_param;
 
 /// Default for `loop`: end the stream at the end of the file.
@@ -52,7 +53,7 @@ impl NodeKind for UriSource {
     const NAME: &'static str = "uri_source";
     const DESCRIPTION: &'static str = "raw video from any file or URI GStreamer plays (MP4, MKV, HTTP, HLS), as I420";
     const INPUTS: &'static [InputPortSpec] = &[];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[I420_OUT];
 
     fn check(params: &UriSourceParams) -> Vec<ParamIssue> {
         if params.uri.trim().is_empty() {

@@ -7,12 +7,13 @@ use std::path::Path;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app::AppSink;
-use ooblex_runtime::{InputPortSpec, Node, NodeError, NodeKind, OutputPortSpec, ParamIssue, VIDEO_OUT, source_node};
+use ooblex_runtime::{InputPortSpec, Node, NodeError, NodeKind, OutputPortSpec, ParamIssue, source_node};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::gst::capture::{AtStop, CaptureSource};
 use crate::gst::pipeline::{Capture, I420_CAPS, init, named, parse};
+use crate::media::raw::I420_OUT;
 
 /// Default for `device`.
 pub const DEFAULT_DEVICE: &str = "/dev/video0";
@@ -50,7 +51,7 @@ impl NodeKind for WebcamSource {
     const NAME: &'static str = "webcam_source";
     const DESCRIPTION: &'static str = "raw video from a V4L2 webcam or capture card (GStreamer), as I420";
     const INPUTS: &'static [InputPortSpec] = &[];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[I420_OUT];
     const LIVE: bool = true;
 
     fn check(params: &WebcamSourceParams) -> Vec<ParamIssue> {

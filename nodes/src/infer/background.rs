@@ -6,8 +6,8 @@ use std::path::Path;
 
 use ooblex_infer::{BackendKind, Device, Task};
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat, Transform,
-    VIDEO_IN, VIDEO_OUT, transform_node,
+    FormatSet, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat,
+    Transform, VIDEO_OUT, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,15 +17,13 @@ use crate::effect::colour::Colour;
 use crate::infer::runner::{RunOn, check_model};
 use crate::infer::segmenter::{DEFAULT_SEGMENTATION_MODEL, Segmenter};
 use crate::media::fit::Fitter;
-use crate::media::raw::{RawMut, RawView, new_picture};
+use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, RawMut, RawView, new_picture};
 use crate::params::check_file_param;
 
 /// Default blur radius of `background_blur`, in pixels of a 640-pixel-wide frame.
 pub const DEFAULT_BACKGROUND_RADIUS: u32 = 12;
 /// The green of `background_remove`'s green screen (chroma-key green).
 pub const SCREEN_GREEN: Colour = Colour([0, 177, 64]);
-
-const PACKED: &[PixelFormat] = &[PixelFormat::Rgb24, PixelFormat::Rgba];
 
 fn default_model() -> String {
     DEFAULT_SEGMENTATION_MODEL.to_string()
@@ -131,7 +129,7 @@ impl NodeKind for BackgroundBlur {
     type Params = BackgroundBlurParams;
     const NAME: &'static str = "background_blur";
     const DESCRIPTION: &'static str = "blurs what is behind the people in the picture (person segmentation)";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn check(params: &BackgroundBlurParams) -> Vec<ParamIssue> {
@@ -156,7 +154,7 @@ impl NodeKind for BackgroundReplace {
     const NAME: &'static str = "background_replace";
     const DESCRIPTION: &'static str =
         "puts a colour or a picture behind the people in the picture (person segmentation)";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn check(params: &BackgroundReplaceParams) -> Vec<ParamIssue> {
@@ -189,11 +187,18 @@ impl NodeKind for BackgroundRemove {
     const NAME: &'static str = "background_remove";
     const DESCRIPTION: &'static str =
         "removes what is behind the people: rgba with the person as alpha, or a green screen";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn check(params: &BackgroundRemoveParams) -> Vec<ParamIssue> {
         check_model(&params.model, Task::Segmentation)
+    }
+
+    fn output_formats(params: &BackgroundRemoveParams, _port: &OutputPortSpec, input: FormatSet) -> FormatSet {
+        match params.output {
+            RemoveOutput::Alpha => FormatSet::of(&[PixelFormat::Rgba]),
+            RemoveOutput::Green => input,
+        }
     }
 
     fn build(params: &BackgroundRemoveParams) -> Result<Box<dyn Node>, NodeError> {
@@ -274,7 +279,7 @@ struct BackgroundNode {
 
 impl Transform for BackgroundNode {
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
-        let view = RawView::of(&frame, self.kind, PACKED)?;
+        let view = RawView::of(&frame, self.kind, PACKED_RGB)?;
         let (width, height, format) = (view.width, view.height, view.format);
         let bpp = format.planes(1, 1)[0].bytes_per_pixel;
         self.segmenter.segment(&view)?;

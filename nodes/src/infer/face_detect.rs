@@ -20,10 +20,7 @@ pub const DEFAULT_FACE_THRESHOLD: f32 = 0.6;
 pub const DEFAULT_FACE_SIZE: u32 = 320;
 
 /// The `detections` output of detectors.
-pub const DETECTIONS_OUT: OutputPortSpec = OutputPortSpec {
-    name: "detections",
-    media: MediaType::Detections,
-};
+pub const DETECTIONS_OUT: OutputPortSpec = OutputPortSpec::encoded("detections", MediaType::Detections);
 
 /// Params of `face_detect`. Changing them restarts the node.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

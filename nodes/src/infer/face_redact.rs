@@ -2,8 +2,8 @@
 
 use ooblex_infer::{BackendKind, Device, Task};
 use ooblex_runtime::{
-    Detection, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat,
-    Transform, VIDEO_IN, VIDEO_OUT, transform_node,
+    Detection, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, Transform,
+    VIDEO_OUT, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,14 +14,12 @@ use crate::infer::detector::Detector;
 use crate::infer::face_detect::{DEFAULT_FACE_MODEL, DEFAULT_FACE_SIZE, DEFAULT_FACE_THRESHOLD, FaceDetectParams};
 use crate::infer::runner::check_model;
 use crate::media::pixels::convert;
-use crate::media::raw::{RawMut, RawView, new_picture};
+use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, RawMut, RawView, new_picture};
 
 /// Default margin added around each face box, as a fraction of its size.
 pub const DEFAULT_PADDING: f32 = 0.25;
 /// Default number of blocks across a face for `face_pixelate`.
 pub const DEFAULT_BLOCKS: u32 = 8;
-
-const PACKED: &[PixelFormat] = &[PixelFormat::Rgb24, PixelFormat::Rgba];
 
 /// Where the faces come from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -123,7 +121,7 @@ impl NodeKind for FaceBlur {
     type Params = FaceRedactParams;
     const NAME: &'static str = "face_blur";
     const DESCRIPTION: &'static str = "blurs every face beyond recognition, with a soft oval edge";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn check(params: &FaceRedactParams) -> Vec<ParamIssue> {
@@ -142,7 +140,7 @@ impl NodeKind for FacePixelate {
     type Params = FaceRedactParams;
     const NAME: &'static str = "face_pixelate";
     const DESCRIPTION: &'static str = "pixelates every face into coarse blocks";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn check(params: &FaceRedactParams) -> Vec<ParamIssue> {
@@ -185,7 +183,7 @@ struct Area {
 
 impl Transform for FaceRedactNode {
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
-        let view = RawView::of(&frame, self.kind, PACKED)?;
+        let view = RawView::of(&frame, self.kind, PACKED_RGB)?;
         let faces: Vec<Detection> = match &mut self.detector {
             Some(detector) => detector.detect_view(&view)?,
             None => frame

@@ -6,7 +6,7 @@
 use ooblex_infer::{BackendKind, Device, Task};
 use ooblex_runtime::{
     Detection, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat,
-    Transform, VIDEO_IN, VIDEO_OUT, transform_node,
+    Transform, VIDEO_OUT, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -15,15 +15,13 @@ use crate::infer::detector::Detector;
 use crate::infer::face_detect::{DEFAULT_FACE_SIZE, FaceDetectParams};
 use crate::infer::runner::check_model;
 use crate::media::pixels::convert;
-use crate::media::raw::{RawMut, RawView, new_picture};
+use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, RawMut, RawView, new_picture};
 use crate::params::check_file_param;
 
 /// Default face model: `centerface` gives the five points alignment needs at any size.
 pub const DEFAULT_SWAP_MODEL: &str = "centerface";
 /// Default score a face needs to be swapped.
 pub const DEFAULT_SWAP_THRESHOLD: f32 = 0.5;
-
-const PACKED: &[PixelFormat] = &[PixelFormat::Rgb24, PixelFormat::Rgba];
 
 /// Params of `face_swap`. Changing them restarts the node.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -70,7 +68,7 @@ impl NodeKind for FaceSwap {
     const NAME: &'static str = "face_swap";
     const DESCRIPTION: &'static str =
         "puts a reference face on every face, or swaps the faces of the people in the picture";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn check(params: &FaceSwapParams) -> Vec<ParamIssue> {
@@ -220,7 +218,7 @@ struct FaceSwapNode {
 
 impl Transform for FaceSwapNode {
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
-        let view = RawView::of(&frame, FaceSwap::NAME, PACKED)?;
+        let view = RawView::of(&frame, FaceSwap::NAME, PACKED_RGB)?;
         let faces: Vec<(Detection, [[f32; 2]; 4])> = self
             .detector
             .detect_view(&view)?

@@ -54,10 +54,7 @@ pub struct InferParams {
 pub struct Infer;
 
 /// The `tensor` output of `infer`.
-const TENSOR_OUT: OutputPortSpec = OutputPortSpec {
-    name: "tensor",
-    media: MediaType::Tensor,
-};
+const TENSOR_OUT: OutputPortSpec = OutputPortSpec::encoded("tensor", MediaType::Tensor);
 
 impl NodeKind for Infer {
     type Params = InferParams;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use ooblex_infer::{BackendKind, Device, Layout, Manifest, Task, TensorView};
 use ooblex_runtime::{
     Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat, Transform,
-    VIDEO_IN, VIDEO_OUT, transform_node,
+    VIDEO_OUT, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,14 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::infer::picture::Fit;
 use crate::infer::runner::{ModelRunner, RunOn, manifest_for};
 use crate::media::fit::Fitter;
-use crate::media::raw::{RawView, new_picture};
+use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, RawView, new_picture};
 
 /// Default style transfer model.
 pub const DEFAULT_STYLE_MODEL: &str = "multistyle26";
 /// Default long side of the picture the model restyles.
 pub const DEFAULT_STYLE_SIZE: u32 = 320;
-
-const PACKED: &[PixelFormat] = &[PixelFormat::Rgb24, PixelFormat::Rgba];
 
 /// One style, by index or by the name the model's manifest gives it.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -131,7 +129,7 @@ impl NodeKind for StyleTransfer {
     const NAME: &'static str = "style_transfer";
     const DESCRIPTION: &'static str =
         "repaints the video in a painting's style (one style or a blend), at the input's size";
-    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
+    const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
 
     fn check(params: &StyleTransferParams) -> Vec<ParamIssue> {
@@ -185,7 +183,7 @@ struct StyleTransferNode {
 
 impl Transform for StyleTransferNode {
     fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
-        let view = RawView::of(&frame, StyleTransfer::NAME, PACKED)?;
+        let view = RawView::of(&frame, StyleTransfer::NAME, PACKED_RGB)?;
         let size = self.runner.input_size((view.width, view.height), Some(self.size));
         let weights_shape = [self.weights.len()];
         let extra = [(

@@ -5,10 +5,22 @@
 //! in [`RawView::of`]; code that holds a view can then index rows freely.
 //! [`RawMut`] splits a freshly allocated, tightly packed buffer into planes.
 
-use ooblex_runtime::{Frame, NodeContext, NodeError, PixelFormat, PlaneLayout, Planes};
+use ooblex_runtime::{
+    FormatSet, Frame, Gives, InputPortSpec, NodeContext, NodeError, OutputPortSpec, PixelFormat, PlaneLayout, Planes,
+};
 
 /// Every raw pixel format, for nodes that accept them all.
-pub(crate) const ALL_RAW: &[PixelFormat] = &PixelFormat::RAW;
+pub(crate) const ALL_RAW: FormatSet = FormatSet::ALL_RAW;
+
+/// Packed 8-bit RGB, with or without alpha: what models and colour effects take.
+pub(crate) const PACKED_RGB: FormatSet = FormatSet::PACKED_RGB;
+
+/// The `video` input of kinds that take packed RGB only; the graph converts
+/// other formats on the edge.
+pub(crate) const PACKED_RGB_IN: InputPortSpec = InputPortSpec::video(PACKED_RGB);
+
+/// The `video` output of kinds that give I420 only (decoders, GStreamer captures).
+pub(crate) const I420_OUT: OutputPortSpec = OutputPortSpec::video(Gives::Only(FormatSet::of(&[PixelFormat::I420])));
 
 /// Bytes of one row of `plane`, without padding.
 fn row_bytes(plane: &PlaneLayout) -> usize {
@@ -81,9 +93,9 @@ pub(crate) struct RawView<'a> {
 }
 
 impl<'a> RawView<'a> {
-    /// Checks `frame` for node kind `node`, which accepts `accepted` formats.
-    pub fn of(frame: &'a Frame, node: &str, accepted: &[PixelFormat]) -> Result<RawView<'a>, NodeError> {
-        if !accepted.contains(&frame.format) {
+    /// Checks `frame` for node kind `node`, whose input takes `accepted` formats.
+    pub fn of(frame: &'a Frame, node: &str, accepted: FormatSet) -> Result<RawView<'a>, NodeError> {
+        if !accepted.contains(frame.format) {
             return Err(unsupported(node, frame.format, accepted));
         }
         let (width, height) = (frame.width as usize, frame.height as usize);
@@ -272,12 +284,18 @@ pub(crate) fn new_picture(
     Ok(frame.with_picture(buffer.freeze(), format, width, height))
 }
 
-/// The error for a frame in a format node kind `node` does not take.
-pub(crate) fn unsupported(node: &str, format: PixelFormat, accepted: &[PixelFormat]) -> NodeError {
-    let names: Vec<&str> = accepted.iter().map(|f| f.name()).collect();
+/// The error for a frame in a format node kind `node` does not take. Raw
+/// formats never get here through a graph, which converts frames on edges to
+/// what inputs take: such a frame is a bug in the kind that sent it, which
+/// gives formats its port does not declare.
+pub(crate) fn unsupported(node: &str, format: PixelFormat, accepted: FormatSet) -> NodeError {
+    let why = if PixelFormat::RAW.contains(&format) {
+        "; this is a bug: the graph converts raw video on edges to the formats inputs take,          so the node upstream gives a format its port does not declare"
+    } else {
+        ""
+    };
     NodeError::frame(format!(
-        "`{node}` does not take `{format}` frames; it takes {}",
-        names.join(", ")
+        "`{node}` does not take `{format}` frames; it takes {accepted}{why}"
     ))
 }
 

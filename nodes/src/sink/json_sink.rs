@@ -29,16 +29,16 @@ impl NodeKind for JsonSink {
     type Params = JsonSinkParams;
     const NAME: &'static str = "json_sink";
     const DESCRIPTION: &'static str = "writes one JSON line per frame (seq, pts, size, latency, detections, tensors)";
-    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec {
-        name: "video",
-        accepts: &[
+    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec::new(
+        "video",
+        &[
             MediaType::RawVideo,
             MediaType::Jpeg,
             MediaType::Detections,
             MediaType::Tensor,
         ],
-        required: true,
-    }];
+        true,
+    )];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
 
     fn check(params: &JsonSinkParams) -> Vec<ParamIssue> {

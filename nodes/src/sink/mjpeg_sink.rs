@@ -43,11 +43,11 @@ impl NodeKind for MjpegSink {
     type Params = MjpegSinkParams;
     const NAME: &'static str = "mjpeg_sink";
     const DESCRIPTION: &'static str = "serves video to browsers as an MJPEG stream and JPEG snapshots";
-    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec {
-        name: "video",
-        accepts: &[MediaType::RawVideo, MediaType::Jpeg],
-        required: true,
-    }];
+    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec::new(
+        "video",
+        &[MediaType::RawVideo, MediaType::Jpeg],
+        true,
+    )];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
 
     fn check(params: &MjpegSinkParams) -> Vec<ParamIssue> {

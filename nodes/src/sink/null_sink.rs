@@ -27,11 +27,7 @@ impl NodeKind for NullSink {
     type Params = NullSinkParams;
     const NAME: &'static str = "null_sink";
     const DESCRIPTION: &'static str = "takes frames of any type and drops them, counting them";
-    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec {
-        name: "video",
-        accepts: ANY_MEDIA,
-        required: true,
-    }];
+    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec::new("video", ANY_MEDIA, true)];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
 
     fn build(_params: &NullSinkParams) -> Result<Box<dyn Node>, NodeError> {

@@ -1,8 +1,8 @@
 //! `image_source`: one PNG or JPEG picture, sent again and again as a live stream.
 
 use ooblex_runtime::{
-    Buffer, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat,
-    Source, VIDEO_OUT, source_node,
+    Buffer, FormatSet, Frame, Gives, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
+    PixelFormat, Source, source_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ impl NodeKind for ImageSource {
     const NAME: &'static str = "image_source";
     const DESCRIPTION: &'static str = "a PNG or JPEG picture sent as a live stream at a frame rate";
     const INPUTS: &'static [InputPortSpec] = &[];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[OutputPortSpec::video(Gives::Only(FormatSet::PACKED_RGB))];
     const LIVE: bool = true;
 
     fn check(params: &ImageSourceParams) -> Vec<ParamIssue> {

@@ -4,8 +4,8 @@ use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
 
 use ooblex_runtime::{
-    BufferMut, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, Source,
-    VIDEO_OUT, source_node,
+    BufferMut, FormatSet, Frame, Gives, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec,
+    ParamIssue, PixelFormat, Source, source_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,10 @@ impl NodeKind for Y4mSource {
     const NAME: &'static str = "y4m_source";
     const DESCRIPTION: &'static str = "raw video from a YUV4MPEG2 (.y4m) file, 4:2:0 or mono";
     const INPUTS: &'static [InputPortSpec] = &[];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[OutputPortSpec::video(Gives::Only(FormatSet::of(&[
+        PixelFormat::I420,
+        PixelFormat::Gray8,
+    ])))];
 
     fn check(params: &Y4mSourceParams) -> Vec<ParamIssue> {
         check_file(&params.path, "a .y4m file")

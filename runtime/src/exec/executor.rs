@@ -75,6 +75,9 @@ impl RunningGraph {
         for node in graph.nodes.iter().rev() {
             running.start_node(node);
         }
+        for conversion in &graph.conversions {
+            tracing::info!(graph = %graph.name, "{conversion}");
+        }
         tracing::info!(graph = %graph.name, nodes = graph.nodes.len(), "graph started");
         running
     }
@@ -101,6 +104,9 @@ impl RunningGraph {
     /// and their frames keep flowing.
     pub async fn apply(&mut self, new: ValidatedGraph) -> GraphDiff {
         let diff = GraphDiff::between(&self.graph, &new);
+        for conversion in new.conversions.iter().filter(|c| diff.added.contains(&c.node)) {
+            tracing::info!(graph = %new.name, "{conversion}");
+        }
         for id in &diff.removed {
             self.stop_node(id, true).await;
         }

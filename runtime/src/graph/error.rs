@@ -142,6 +142,24 @@ pub enum GraphError {
         /// What it accepts, joined with ` or `.
         accepts: String,
     },
+    /// Raw video in formats an input does not take, where no conversion exists.
+    #[error(
+        "`{from}.{from_port}` gives {gives} video, but `{to}.{to_port}` takes only {takes}, and this build has no converter"
+    )]
+    NoConversion {
+        /// Upstream node.
+        from: String,
+        /// Upstream port.
+        from_port: String,
+        /// The pixel formats it gives.
+        gives: String,
+        /// Downstream node.
+        to: String,
+        /// Downstream port.
+        to_port: String,
+        /// The pixel formats it takes.
+        takes: String,
+    },
     /// A required input port is not connected.
     #[error("node `{node}` ({kind}) needs its input `{port}` connected")]
     MissingInput {
@@ -233,6 +251,9 @@ impl GraphError {
             GraphError::MissingNode { .. } => Some("name a node defined under `nodes:`".into()),
             GraphError::TypeMismatch { accepts, .. } => Some(format!(
                 "put a node between them that turns it into {accepts} (`ooblex nodes` shows each kind's ports)"
+            )),
+            GraphError::NoConversion { takes, .. } => Some(format!(
+                "put a node between them that gives {takes} (`ooblex nodes` shows each kind's formats)"
             )),
             GraphError::MissingInput { port, accepts, .. } => Some(format!(
                 "add `inputs: {{ {port}: <node> }}` with a node that produces {accepts}"

@@ -5,6 +5,7 @@ pub(crate) mod document;
 pub(crate) mod draw;
 pub(crate) mod error;
 pub(crate) mod load;
+pub(crate) mod negotiate;
 pub(crate) mod report;
 pub(crate) mod schema;
 pub(crate) mod spec;

@@ -11,6 +11,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::exec::queue::QueuePolicy;
 use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::load::{GraphErrors, LoadedGraph};
+use crate::graph::negotiate::{Conversion, negotiate};
 use crate::graph::spec::{GraphSpec, InputRef, NodeSpec};
 use crate::node::kind::{KindInfo, NodeFactory};
 use crate::node::params::did_you_mean;
@@ -32,8 +33,11 @@ pub struct ValidatedGraph {
     pub name: String,
     /// The spec it was made from.
     pub spec: GraphSpec,
-    /// The nodes, each after the nodes that feed it.
+    /// The nodes, each after the nodes that feed it, with the converters
+    /// format negotiation put on edges.
     pub nodes: Vec<ResolvedNode>,
+    /// The pixel-format conversions on edges, one per converter node.
+    pub conversions: Vec<Conversion>,
 }
 
 /// A checked node.
@@ -41,7 +45,7 @@ pub struct ValidatedGraph {
 pub struct ResolvedNode {
     /// Node id.
     pub id: String,
-    /// The node as written.
+    /// The node as written; for a converter, as the graph would write it.
     pub spec: NodeSpec,
     /// Its kind.
     pub kind: KindInfo,
@@ -338,10 +342,16 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
             live: is_live,
         });
     }
+    let (nodes, conversions) = negotiate(nodes, registry, doc).map_err(|diagnostics| GraphErrors {
+        origin: doc.origin.clone(),
+        text: doc.source.clone(),
+        diagnostics,
+    })?;
     Ok(ValidatedGraph {
         name: spec.name.to_string(),
         spec: spec.clone(),
         nodes,
+        conversions,
     })
 }
 

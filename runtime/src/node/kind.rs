@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::node::context::NodeContext;
 use crate::node::error::NodeError;
+use crate::node::formats::FormatSet;
 use crate::node::params::{ParamIssue, parse_params};
 use crate::node::port::{InputPortSpec, OutputPortSpec};
 
@@ -46,12 +47,24 @@ pub trait NodeKind: Send + Sync + 'static {
 
     /// Builds an instance; called at start and at every restart.
     fn build(params: &Self::Params) -> Result<Box<dyn Node>, NodeError>;
+
+    /// The raw pixel formats output `port` gives with these params, when the
+    /// node's first raw-video input carries `input` (after any conversion on
+    /// its edge). Override it when params choose the format (a source's
+    /// `format`); the default reads the port's declaration. Validation relies
+    /// on it: a node must never send a format it does not declare here.
+    fn output_formats(_params: &Self::Params, port: &OutputPortSpec, input: FormatSet) -> FormatSet {
+        port.formats.resolve(input)
+    }
 }
 
 /// Builds instances of one node from its checked params.
 pub trait NodeFactory: Send + Sync {
     /// A fresh instance.
     fn build(&self) -> Result<Box<dyn Node>, NodeError>;
+
+    /// [`NodeKind::output_formats`] with the node's params.
+    fn output_formats(&self, port: &OutputPortSpec, input: FormatSet) -> FormatSet;
 }
 
 struct Prepared<K: NodeKind> {
@@ -61,6 +74,10 @@ struct Prepared<K: NodeKind> {
 impl<K: NodeKind> NodeFactory for Prepared<K> {
     fn build(&self) -> Result<Box<dyn Node>, NodeError> {
         K::build(&self.params)
+    }
+
+    fn output_formats(&self, port: &OutputPortSpec, input: FormatSet) -> FormatSet {
+        K::output_formats(&self.params, port, input)
     }
 }
 

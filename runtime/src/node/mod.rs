@@ -2,6 +2,7 @@
 
 pub(crate) mod context;
 pub(crate) mod error;
+pub(crate) mod formats;
 pub(crate) mod kind;
 pub(crate) mod params;
 pub(crate) mod port;

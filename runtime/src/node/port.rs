@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::node::formats::{FormatSet, Gives};
+
 /// What flows on an edge. An output may feed an input only when the input accepts its type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaType {
@@ -53,6 +55,10 @@ pub struct InputPortSpec {
     pub accepts: &'static [MediaType],
     /// Whether the graph must connect this port.
     pub required: bool,
+    /// The raw pixel formats it takes (for `video/raw`; frames in others are
+    /// converted on the edge).
+    #[serde(serialize_with = "serialize_formats")]
+    pub formats: FormatSet,
 }
 
 /// An output port of a node kind.
@@ -62,17 +68,72 @@ pub struct OutputPortSpec {
     pub name: &'static str,
     /// What the port produces.
     pub media: MediaType,
+    /// The raw pixel formats it gives (for `video/raw`), unless the kind says
+    /// otherwise from its params ([`crate::NodeKind::output_formats`]).
+    #[serde(serialize_with = "serialize_gives")]
+    pub formats: Gives,
 }
 
-/// The required `video` input of raw-video nodes.
-pub const VIDEO_IN: InputPortSpec = InputPortSpec {
-    name: "video",
-    accepts: &[MediaType::RawVideo],
-    required: true,
-};
+impl InputPortSpec {
+    /// The required `video` input of a raw-video node that takes `formats`.
+    pub const fn video(formats: FormatSet) -> InputPortSpec {
+        InputPortSpec {
+            name: "video",
+            accepts: &[MediaType::RawVideo],
+            required: true,
+            formats,
+        }
+    }
 
-/// The `video` output of raw-video nodes.
-pub const VIDEO_OUT: OutputPortSpec = OutputPortSpec {
-    name: "video",
-    media: MediaType::RawVideo,
-};
+    /// An input that takes `accepts`, raw video in any format.
+    pub const fn new(name: &'static str, accepts: &'static [MediaType], required: bool) -> InputPortSpec {
+        InputPortSpec {
+            name,
+            accepts,
+            required,
+            formats: FormatSet::ALL_RAW,
+        }
+    }
+
+    /// Whether frames of this media type on this port carry pixel formats to negotiate.
+    pub fn takes_raw(&self) -> bool {
+        self.accepts.contains(&MediaType::RawVideo)
+    }
+}
+
+impl OutputPortSpec {
+    /// The `video` output of a raw-video node that gives `formats`.
+    pub const fn video(formats: Gives) -> OutputPortSpec {
+        OutputPortSpec {
+            name: "video",
+            media: MediaType::RawVideo,
+            formats,
+        }
+    }
+
+    /// An output of `media` that carries no raw pictures (encoded video, results).
+    pub const fn encoded(name: &'static str, media: MediaType) -> OutputPortSpec {
+        OutputPortSpec {
+            name,
+            media,
+            formats: Gives::Only(FormatSet::EMPTY),
+        }
+    }
+}
+
+/// The required `video` input of raw-video nodes that take every raw format.
+pub const VIDEO_IN: InputPortSpec = InputPortSpec::video(FormatSet::ALL_RAW);
+
+/// The `video` output of raw-video nodes that keep the format they were given.
+pub const VIDEO_OUT: OutputPortSpec = OutputPortSpec::video(Gives::AsInput);
+
+fn serialize_formats<S: serde::Serializer>(formats: &FormatSet, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(formats.iter().map(crate::PixelFormat::name))
+}
+
+fn serialize_gives<S: serde::Serializer>(gives: &Gives, s: S) -> Result<S::Ok, S::Error> {
+    match gives {
+        Gives::AsInput => s.serialize_str("as input"),
+        Gives::Only(formats) => serialize_formats(formats, s),
+    }
+}

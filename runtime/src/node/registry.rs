@@ -2,8 +2,20 @@
 
 use std::collections::BTreeMap;
 
+use crate::frame::PixelFormat;
+use crate::node::formats::FormatSet;
 use crate::node::kind::{KindInfo, NodeKind};
 use crate::node::params::did_you_mean;
+
+/// The kind the graph converts raw video with, where a producer gives pixel
+/// formats a consumer does not take.
+#[derive(Clone, Copy)]
+pub struct Converter {
+    /// The kind (it has a `video` input and a `video` output).
+    pub kind: &'static str,
+    /// Its params to convert to `to`, passing frames already in `keep` as they are.
+    pub params: fn(to: PixelFormat, keep: FormatSet) -> serde_json::Value,
+}
 
 /// Every node kind a process knows, by name.
 #[derive(Clone, Default)]
@@ -11,6 +23,7 @@ pub struct Registry {
     kinds: BTreeMap<&'static str, KindInfo>,
     /// Kinds this build leaves out, with how to get them.
     not_built: BTreeMap<&'static str, &'static str>,
+    converter: Option<Converter>,
 }
 
 impl Registry {
@@ -33,6 +46,23 @@ impl Registry {
             self.not_built.insert(name, how);
         }
         self
+    }
+
+    /// Names the kind that converts pixel formats on edges; it must be registered.
+    pub fn set_converter(&mut self, converter: Converter) -> &mut Registry {
+        assert!(
+            self.kinds.contains_key(converter.kind),
+            "the converter `{}` is a registered kind",
+            converter.kind
+        );
+        self.converter = Some(converter);
+        self
+    }
+
+    /// The converter kind and how to configure it, when one is set.
+    pub fn converter(&self) -> Option<(&KindInfo, Converter)> {
+        let converter = self.converter?;
+        Some((self.kinds.get(converter.kind)?, converter))
     }
 
     /// How to get kind `name` when this build leaves it out.

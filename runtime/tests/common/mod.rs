@@ -9,8 +9,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, PixelFormat, Registry, Sink, Source,
-    Transform, VIDEO_IN, VIDEO_OUT, sink_node, source_node, transform_node,
+    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, PixelFormat, Registry, Sink, Source, Transform,
+    VIDEO_IN, VIDEO_OUT, sink_node, source_node, transform_node,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -201,11 +201,7 @@ impl NodeKind for Record {
     type Params = RecordParams;
     const NAME: &'static str = "record";
     const DESCRIPTION: &'static str = "records frames";
-    const INPUTS: &'static [InputPortSpec] = &[InputPortSpec {
-        name: "video",
-        accepts: &[MediaType::RawVideo],
-        required: true,
-    }];
+    const INPUTS: &'static [InputPortSpec] = &[VIDEO_IN];
     const OUTPUTS: &'static [ooblex_runtime::OutputPortSpec] = &[];
 
     fn build(params: &RecordParams) -> Result<Box<dyn Node>, NodeError> {

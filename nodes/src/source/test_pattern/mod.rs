@@ -7,8 +7,8 @@ mod overlay;
 use std::time::SystemTime;
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, PixelFormat, Source, VIDEO_OUT,
-    source_node,
+    FormatSet, Frame, Gives, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, PixelFormat,
+    Source, source_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -85,8 +85,12 @@ impl NodeKind for TestPattern {
     const NAME: &'static str = "test_pattern";
     const DESCRIPTION: &'static str = "synthetic moving picture with a frame counter and a clock, for trying graphs";
     const INPUTS: &'static [InputPortSpec] = &[];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[OutputPortSpec::video(Gives::Only(FormatSet::ALL_RAW))];
     const LIVE: bool = true;
+
+    fn output_formats(params: &TestPatternParams, _port: &OutputPortSpec, _input: FormatSet) -> FormatSet {
+        FormatSet::of(&[params.format.into()])
+    }
 
     fn build(params: &TestPatternParams) -> Result<Box<dyn Node>, NodeError> {
         let format = PixelFormat::from(params.format);

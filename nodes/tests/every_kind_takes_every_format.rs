@@ -1,0 +1,170 @@
+//! Every kind with a raw video input runs behind a source of each pixel format
+//! and behind `h264_decode`: validation converts on the edges where needed, and
+//! every frame reaches the node and the sink after it, none skipped for its format.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ooblex_runtime::{NodeState, PixelFormat, RunningGraph, RuntimeEnv, load_str, validate};
+use serde_json::{Value, json};
+
+/// Frames each source sends.
+const FRAMES: u64 = 3;
+
+/// Params for kinds that have required params; every other kind runs with none.
+fn params_of(kind: &str) -> Option<Value> {
+    let model = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../models")
+            .join(format!("{name}.yaml"))
+            .display()
+            .to_string()
+    };
+    Some(match kind {
+        "convert" => json!({ "format": "nv12" }),
+        "scale" => json!({ "width": 80, "height": 60 }),
+        "infer" => json!({ "model": model("blazeface") }),
+        "y4m_sink" => {
+            json!({ "path": std::env::temp_dir().join(format!("ooblex-formats-{}.y4m", std::process::id())).display().to_string() })
+        }
+        "json_sink" => {
+            json!({ "path": std::env::temp_dir().join(format!("ooblex-formats-{}.jsonl", std::process::id())).display().to_string() })
+        }
+        _ => return None,
+    })
+}
+
+/// Kinds left out here, and why.
+const LEFT_OUT: &[(&str, &str)] = &[
+    (
+        "rtmp_sink",
+        "pushes to an RTMP server; tests/gstreamer_media.rs runs it",
+    ),
+    (
+        "gst_sink",
+        "runs a user's GStreamer description; tests/gstreamer_media.rs runs it",
+    ),
+];
+
+/// A kind under test: its name, params, required inputs and whether it is a sink.
+struct Kind {
+    name: &'static str,
+    params: Value,
+    inputs: Vec<&'static str>,
+    is_sink: bool,
+}
+
+/// The kinds under test: every kind whose first input takes raw video.
+fn kinds() -> Vec<Kind> {
+    let registry = ooblex_nodes::registry();
+    let mut kinds = Vec::new();
+    let mut unprepared = Vec::new();
+    let under_test = registry
+        .kinds()
+        .filter(|k| k.inputs.first().is_some_and(|p| p.takes_raw()))
+        .filter(|k| !LEFT_OUT.iter().any(|(name, _)| *name == k.name));
+    for kind in under_test {
+        let params = params_of(kind.name).unwrap_or_else(|| json!({}));
+        match kind.prepare(params.clone()) {
+            Ok(_) => kinds.push(Kind {
+                name: kind.name,
+                params,
+                inputs: kind.inputs.iter().filter(|p| p.required).map(|p| p.name).collect(),
+                is_sink: kind.outputs.is_empty(),
+            }),
+            Err(issues) => unprepared.push(format!("`{}`: {issues:?}", kind.name)),
+        }
+    }
+    assert!(
+        unprepared.is_empty(),
+        "these kinds need params to run here; add them to `params_of`:\n{}",
+        unprepared.join("\n")
+    );
+    kinds
+}
+
+/// A graph of `source` (YAML nodes feeding `head`) and every kind under
+/// test behind `head`, each followed by a `null_sink` unless it is a sink.
+fn graph(name: &str, source: &str) -> String {
+    let mut yaml = format!("version: 1\nname: {name}\nnodes:\n{source}");
+    for (i, kind) in kinds().into_iter().enumerate() {
+        let inputs: Vec<String> = kind
+            .inputs
+            .iter()
+            .map(|port| format!("{port}: {{ from: head, policy: block }}"))
+            .collect();
+        yaml.push_str(&format!(
+            "  k{i}: {{ kind: {}, params: {}, inputs: {{ {} }} }}\n",
+            kind.name,
+            kind.params,
+            inputs.join(", ")
+        ));
+        if !kind.is_sink {
+            yaml.push_str(&format!(
+                "  s{i}: {{ kind: null_sink, inputs: {{ video: {{ from: k{i}, policy: block }} }} }}\n"
+            ));
+        }
+    }
+    yaml
+}
+
+/// Runs `yaml` to its end and checks that every node under test and every
+/// sink took every frame, with no frame error, failure or restart.
+fn runs_every_frame_through(yaml: &str, what: &str) {
+    let loaded = load_str(what, yaml).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let graph = validate(&loaded, &ooblex_nodes::registry()).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let env = RuntimeEnv::default();
+    let snapshots = runtime.block_on(async {
+        let mut running = RunningGraph::start(graph, &env);
+        tokio::time::timeout(Duration::from_secs(600), running.wait())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the graph ends"));
+        env.metrics.snapshots()
+    });
+    // Nodes under test (`k<i>`, every input fed by `head`) and their sinks (`s<i>`).
+    let mut inputs_of = HashMap::new();
+    for (i, kind) in kinds().iter().enumerate() {
+        inputs_of.insert(format!("k{i}"), kind.inputs.len() as u64);
+        inputs_of.insert(format!("s{i}"), 1);
+    }
+    for node in &snapshots {
+        assert_eq!(node.frame_errors, 0, "{what}: {node:?}");
+        assert_eq!(node.restarts, 0, "{what}: {node:?}");
+        assert_eq!(node.state, NodeState::Finished, "{what}: {node:?}");
+        if let Some(&inputs) = inputs_of.get(&node.node) {
+            assert_eq!(
+                node.frames_in,
+                FRAMES * inputs,
+                "{what}: every frame reaches `{}` ({})",
+                node.node,
+                node.kind
+            );
+        }
+    }
+}
+
+fn pattern(format: PixelFormat) -> String {
+    format!(
+        "  head: {{ kind: test_pattern, params: {{ width: 160, height: 120, frames: {FRAMES}, format: {} }} }}\n",
+        format.name()
+    )
+}
+
+#[test]
+fn every_kind_runs_behind_a_source_of_each_pixel_format() {
+    for format in PixelFormat::RAW {
+        let yaml = graph(&format!("from-{}", format.name()), &pattern(format));
+        runs_every_frame_through(&yaml, &format!("behind a {format} source"));
+    }
+}
+
+#[test]
+fn every_kind_runs_behind_h264_decode() {
+    let source = format!(
+        "{}  encode: {{ kind: h264_encode, inputs: {{ video: {{ from: pattern, policy: block }} }} }}\n  \
+         head: {{ kind: h264_decode, inputs: {{ video: {{ from: encode, policy: block }} }} }}\n",
+        pattern(PixelFormat::Rgb24).replacen("head:", "pattern:", 1)
+    );
+    runs_every_frame_through(&graph("from-h264", &source), "behind h264_decode");
+}
