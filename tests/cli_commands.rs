@@ -32,6 +32,19 @@ fn every_example_graph_validates() {
 }
 
 #[test]
+fn validate_says_which_edges_convert_pixel_formats() {
+    let out = run(&["validate", "graphs/obs-to-hls.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(
+            "note: `decoded.video` gives i420, `blurred.video` takes rgb24, rgba: converted to rgb24 on the edge"
+        ),
+        "{said}"
+    );
+}
+
+#[test]
 fn validate_prints_every_problem_with_its_place_and_fails() {
     let out = run(&[
         "validate",
@@ -124,6 +137,13 @@ fn nodes_lists_kinds_and_describes_one() {
     assert!(blur.contains("video      video/raw (required)"), "{blur}");
     assert!(blur.contains("radius"), "{blur}");
     assert!(blur.contains("default 8"), "{blur}");
+
+    let out = run(&["nodes", "style_transfer"]);
+    let style = text(&out.stdout);
+    assert!(
+        style.contains("raw video in rgb24, rgba (others are converted on the edge)"),
+        "{style}"
+    );
 
     let out = run(&["nodes", "blurr"]);
     assert!(!out.status.success());

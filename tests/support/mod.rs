@@ -123,9 +123,15 @@ pub struct Server {
 impl Server {
     /// Starts `ooblex run GRAPH` on a free port and waits until `/health` answers.
     pub fn start(graph: &str, extra: &[&str]) -> Server {
+        Server::start_in(&repo_root(), graph, extra)
+    }
+
+    /// [`Server::start`] with `dir` as the working directory.
+    pub fn start_in(dir: &Path, graph: &str, extra: &[&str]) -> Server {
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let child = ooblex()
+            .current_dir(dir)
             .args(["run", graph, "--listen", &listen])
             .args(extra)
             .stdout(Stdio::piped())

@@ -28,7 +28,8 @@ pub struct JsonSink;
 impl NodeKind for JsonSink {
     type Params = JsonSinkParams;
     const NAME: &'static str = "json_sink";
-    const DESCRIPTION: &'static str = "writes one JSON line per frame (seq, pts, size, latency, detections, tensors)";
+    const DESCRIPTION: &'static str =
+        "writes one JSON line per frame (stream, seq, pts, size, latency, detections, tensors)";
     const INPUTS: &'static [InputPortSpec] = &[InputPortSpec::new(
         "video",
         &[
@@ -66,6 +67,9 @@ impl NodeKind for JsonSink {
 #[derive(Serialize)]
 struct Record<'a> {
     node: &'a str,
+    /// The stream (an RTMP key), left out for a single-stream source.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    stream: &'a str,
     seq: u64,
     pts_ms: f64,
     width: u32,
@@ -126,6 +130,7 @@ impl Sink for JsonSinkNode {
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
         let record = Record {
             node: &ctx.id,
+            stream: frame.stream.as_str(),
             seq: frame.seq,
             pts_ms: frame.pts.as_secs_f64() * 1000.0,
             width: frame.width,
@@ -167,6 +172,7 @@ mod tests {
         let path = temp_path("frames.jsonl");
         let plain = frame_from_fn(PixelFormat::Rgb24, 4, 2, 0, |_, _, _| 0);
         let mut detected = frame_from_fn(PixelFormat::Rgb24, 4, 2, 1, |_, _, _| 0);
+        detected.stream = ooblex_runtime::StreamId::new("studio");
         detected.meta = Arc::new(Metadata {
             detections: Some(vec![Detection {
                 label: "face".to_string(),
@@ -193,6 +199,7 @@ mod tests {
             ["height", "latency_ms", "node", "pts_ms", "seq", "width"]
         );
         assert_eq!(lines[0]["node"], "under_test");
+        assert_eq!(lines[1]["stream"], "studio", "a named stream is said");
         assert_eq!(
             (lines[1]["seq"].as_u64(), lines[1]["pts_ms"].as_f64()),
             (Some(1), Some(33.0))

@@ -21,8 +21,13 @@ use crate::node::registry::Registry;
 /// The longest input queue a graph may ask for.
 pub const MAX_QUEUE: usize = 1000;
 
-/// Queue length of an input fed by live video, unless the graph says otherwise.
+/// Queue length of an input fed by live raw video, unless the graph says otherwise.
 pub const DEFAULT_LIVE_QUEUE: usize = 2;
+/// Queue length of an input fed by live H.264, unless the graph says
+/// otherwise. A drop there takes the rest of a group of pictures
+/// with it, so the queue is deep enough to take a burst from the network
+/// (a quarter of a second at 30 fps) without losing seconds of video.
+pub const DEFAULT_LIVE_H264_QUEUE: usize = 8;
 /// Queue length of an input fed by a file or other non-live source.
 pub const DEFAULT_FILE_QUEUE: usize = 8;
 
@@ -320,10 +325,10 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
                     from: edge.from.to_string(),
                     from_port: edge.from_port.to_string(),
                     media: edge.media,
-                    capacity: capacity.unwrap_or(if from_live {
-                        DEFAULT_LIVE_QUEUE
-                    } else {
-                        DEFAULT_FILE_QUEUE
+                    capacity: capacity.unwrap_or(match (from_live, edge.media) {
+                        (false, _) => DEFAULT_FILE_QUEUE,
+                        (true, MediaType::H264) => DEFAULT_LIVE_H264_QUEUE,
+                        (true, _) => DEFAULT_LIVE_QUEUE,
                     }),
                     policy: policy.unwrap_or(if from_live {
                         QueuePolicy::Latest

@@ -65,6 +65,7 @@ impl NodeKind for RtmpSource {
         "RTMP server that OBS or ffmpeg publishes H.264 to at rtmp://<listen>/<app>/<key>";
     const INPUTS: &'static [InputPortSpec] = &[];
     const OUTPUTS: &'static [OutputPortSpec] = &[H264_OUT];
+    const LIVE: bool = true;
 
     fn check(params: &RtmpSourceParams) -> Vec<ParamIssue> {
         let mut issues = Vec::new();
