@@ -154,7 +154,8 @@ nodes:
     }
 
     let browser = Browser::start(&dir.join("chromium"));
-    // The page comes from another origin than the stream: `localhost` is not `127.0.0.1`.
+    // The page comes from another origin than the stream: `localhost` is not
+    // `127.0.0.1`. Both name this server, so the control plane lets the page read it.
     let page = server.base.replace("127.0.0.1", "localhost") + "/health";
     for name in ["pattern", "live"] {
         let started = Instant::now();

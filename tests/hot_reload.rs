@@ -158,11 +158,14 @@ fn post_api_graph_applies_with_the_token_and_rejects_invalid_graphs() {
 
     // Renaming a node: the old id is removed, the new one added; A is untouched.
     let renamed = two_branches(&dir, 64, "").replace("cam_b", "camera_b");
-    let denied = ureq::post(&url).send(renamed.as_str());
+    let denied = ureq::post(&url)
+        .header("Content-Type", "application/yaml")
+        .send(renamed.as_str());
     assert!(matches!(denied, Err(ureq::Error::StatusCode(401))), "{denied:?}");
 
     let mut response = ureq::post(&url)
         .header("Authorization", "Bearer s3cret")
+        .header("Content-Type", "application/yaml")
         .send(renamed.as_str())
         .expect("an authorized valid graph is applied");
     let applied: serde_json::Value =
@@ -184,6 +187,7 @@ fn post_api_graph_applies_with_the_token_and_rejects_invalid_graphs() {
 
     let invalid = ureq::post(&url)
         .header("Authorization", "Bearer s3cret")
+        .header("Content-Type", "application/yaml")
         .config()
         .http_status_as_error(false)
         .build()

@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use ooblex_runtime::{ControlState, GraphController, RunningGraph, RuntimeEnv, load_str, validate, watch_file};
+use ooblex_runtime::{Access, ControlState, GraphController, RunningGraph, RuntimeEnv, load_str, validate, watch_file};
 
 const BRANCHES: usize = 10;
 const RELOADS: usize = 60;
@@ -41,7 +41,7 @@ fn main() {
         let loaded = load_str("graph.yaml", &graph(320)).expect("loads");
         let env = RuntimeEnv::default();
         let running = RunningGraph::start(validate(&loaded, &registry).expect("valid"), &env);
-        let control = ControlState::new(env.clone(), None);
+        let control = ControlState::new(env.clone(), Access::new(([127, 0, 0, 1], 0).into(), None));
         let (controller, reloader) = GraphController::new(running, registry.clone(), control);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let controller = tokio::spawn(controller.run(async {

@@ -22,6 +22,7 @@ mod streams;
 pub mod testing;
 
 pub use buffer::{Buffer, BufferMut, FrameAllocator};
+pub use control::access::{Access, AccessError, AllowedHost, AllowedOrigin};
 pub use control::error::ApiError;
 pub use control::router::router;
 pub use control::serve::{ServeError, bind};

@@ -9,6 +9,7 @@ use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::control::redact::mask_urls;
 use crate::control::state::ControlState;
 use crate::events::Event;
 use crate::exec::executor::RunningGraph;
@@ -96,7 +97,7 @@ impl GraphController {
     /// A controller of `running`, and the handle that feeds it.
     pub fn new(running: RunningGraph, registry: Registry, control: ControlState) -> (GraphController, Reloader) {
         let (tx, rx) = mpsc::channel(8);
-        control.set_graph(Some(running.graph().spec.clone()));
+        control.set_graph(Some(running.graph()));
         let controller = GraphController {
             requests: rx,
             running,
@@ -136,9 +137,8 @@ impl GraphController {
             .map_err(ReloadError::Invalid);
         let result = match checked {
             Ok(graph) => {
-                let spec = graph.spec.clone();
                 let diff = self.running.apply(graph).await;
-                self.control.set_graph(Some(spec));
+                self.control.set_graph(Some(self.running.graph()));
                 let took = started.elapsed();
                 self.control.env.metrics.count_reload(true);
                 self.control.env.events.publish(Event::GraphReloaded {
@@ -163,7 +163,7 @@ impl GraphController {
                     tracing::error!(
                         "new graph from {} rejected; the running graph is unchanged:\n{}",
                         request.origin,
-                        errors.render(false).trim_end()
+                        mask_urls(errors.render(false).trim_end(), &mut Vec::new())
                     );
                 }
                 Err(err)

@@ -8,7 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use ooblex_runtime::{ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, bind, router, watch_file};
+use ooblex_runtime::{
+    Access, AllowedHost, AllowedOrigin, ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, bind,
+    router, watch_file,
+};
 
 use crate::status_line::StatusLine;
 
@@ -26,6 +29,24 @@ pub struct RunArgs {
     /// Bearer token required by state-changing requests; needed to listen beyond loopback.
     #[arg(long, env = "OOBLEX_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// Another name the control plane answers to (`NAME` on any port, or
+    /// `NAME:PORT`), besides its address and `localhost`; repeatable.
+    #[arg(
+        long = "allow-host",
+        env = "OOBLEX_ALLOW_HOST",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    allow_host: Vec<AllowedHost>,
+    /// A web origin whose pages may change state, open the events and read
+    /// streams (`https://studio.example.com`); repeatable.
+    #[arg(
+        long = "allow-origin",
+        env = "OOBLEX_ALLOW_ORIGIN",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    allow_origin: Vec<AllowedOrigin>,
     /// Do not print the live status line.
     #[arg(long)]
     no_status: bool,
@@ -74,7 +95,10 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
     };
     let address = listener.local_addr().context("the bound socket has an address")?;
     let env = RuntimeEnv::default();
-    let control = ControlState::new(env.clone(), args.token.clone());
+    let access = Access::new(address, args.token.clone())
+        .with_hosts(args.allow_host.iter().cloned())
+        .with_origins(args.allow_origin.iter().cloned());
+    let control = ControlState::new(env.clone(), access);
     let server = tokio::spawn({
         let control = control.clone();
         async move {

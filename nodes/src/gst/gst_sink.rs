@@ -27,6 +27,9 @@ pub const FINISH_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct GstSinkParams {
     /// A `gst-launch-1.0` description that starts with `appsrc name=src`, such as
     /// `appsrc name=src ! videoconvert ! x264enc ! mp4mux ! filesink location=out.mp4`.
+    /// Secret (a description may hold credentials anywhere, such as an
+    /// `rtmpsink` stream key): the control plane shows it only to holders of the token.
+    #[schemars(extend("writeOnly" = true))]
     pub pipeline: String,
 }
 

@@ -29,6 +29,9 @@ pub struct GstSourceParams {
     /// `videotestsrc is-live=true ! video/x-raw,width=640,height=480`. It may end
     /// in `appsink name=sink` (after a `videoconvert`); without one,
     /// `! videoconvert ! video/x-raw,format=I420 ! appsink name=sink` is added.
+    /// Secret (a description may hold credentials anywhere): the control plane
+    /// shows it only to holders of the token.
+    #[schemars(extend("writeOnly" = true))]
     pub pipeline: String,
 }
 

@@ -23,7 +23,9 @@ pub const DEFAULT_KEYFRAME_INTERVAL: u32 = 60;
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RtmpSinkParams {
-    /// Where to publish, `rtmp://host[:port]/app/stream-key`.
+    /// Where to publish, `rtmp://host[:port]/app/stream-key`. Secret (it holds
+    /// the stream key): the control plane shows it only to holders of the token.
+    #[schemars(extend("writeOnly" = true))]
     pub url: String,
     /// Target bitrate in kilobits per second.
     #[serde(default = "default_bitrate")]
@@ -58,7 +60,7 @@ impl NodeKind for RtmpSink {
         let scheme = params.url.split_once("://").map(|(scheme, _)| scheme);
         if !matches!(scheme, Some("rtmp" | "rtmps")) {
             issues.push(
-                ParamIssue::new("url", format!("`{}` is not an RTMP URL", redact(&params.url)))
+                ParamIssue::new("url", format!("`{}` is not an RTMP URL", without_key(&params.url)))
                     .with_hint("write it as `rtmp://host/app/stream-key`"),
             );
         }
@@ -83,13 +85,29 @@ impl NodeKind for RtmpSink {
         let publish = Publish::start(pipeline, src).map_err(|err| {
             NodeError::startup(format!(
                 "`rtmp_sink` cannot publish to `{}`: {err}",
-                redact(&params.url)
+                without_key(&params.url)
             ))
         })?;
         Ok(sink_node(PublishSink {
             kind: Self::NAME,
             publish,
         }))
+    }
+}
+
+/// `url` for messages and logs: its password and its stream key (the last
+/// segment of the path, and any query) replaced by `***`.
+fn without_key(url: &str) -> String {
+    let url = redact(url);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url;
+    };
+    match rest.split_once('/') {
+        Some((authority, path)) => match path.split_once('/') {
+            Some((app, _)) => format!("{scheme}://{authority}/{app}/***"),
+            None => format!("{scheme}://{authority}/***"),
+        },
+        None => url,
     }
 }
 
@@ -120,6 +138,20 @@ mod tests {
             .expect("rejected");
         assert_eq!(issues[0].field, ["url"]);
         assert!(!issues[0].message.contains("secret"), "{:?}", issues[0]);
+    }
+
+    #[test]
+    fn messages_show_the_server_but_not_the_stream_key() {
+        assert_eq!(
+            super::without_key("rtmp://a.rtmp.youtube.com/live2/abcd-1234?x=y"),
+            "rtmp://a.rtmp.youtube.com/live2/***"
+        );
+        assert_eq!(
+            super::without_key("rtmp://u:pw@host/app/key"),
+            "rtmp://u:***@host/app/***"
+        );
+        assert_eq!(super::without_key("rtmp://host/key"), "rtmp://host/***");
+        assert_eq!(super::without_key("rtmp://host"), "rtmp://host");
     }
 
     #[test]

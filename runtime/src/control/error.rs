@@ -20,8 +20,39 @@ pub enum ApiError {
     #[error("stream `{0}` has no picture yet; try again in a moment")]
     NoPictureYet(String),
     /// A request that changes state came without the right bearer token.
-    #[error("this request needs `Authorization: Bearer <token>` with the token given to `ooblex run --token`")]
+    #[error(
+        "this request needs `Authorization: Bearer <token>`; hint: send the token given to `ooblex run --token` (or OOBLEX_TOKEN)"
+    )]
     Unauthorized,
+    /// The request names a host this server does not answer to: a page
+    /// reaching it through DNS rebinding, or a name the user did not allow.
+    #[error(
+        "this server does not answer to host `{host}` (it answers to {allowed}); hint: if that name is yours, start ooblex with `--allow-host {name}`"
+    )]
+    ForeignHost {
+        /// The `Host` header as sent.
+        host: String,
+        /// The name without its port, for the hint.
+        name: String,
+        /// The names it answers to.
+        allowed: String,
+    },
+    /// A web page of another origin tried to change state or open the events.
+    #[error(
+        "a page at `{origin}` may not change this server's state or read its events; hint: to let that page in, start ooblex with `--allow-origin {origin}`"
+    )]
+    ForeignOrigin {
+        /// The `Origin` header as sent.
+        origin: String,
+    },
+    /// A graph came in a body type a browser may send from any page without asking.
+    #[error(
+        "a graph is sent as `application/yaml`, `application/x-yaml` or `application/json`, not {given}; hint: `curl -H 'Content-Type: application/yaml' --data-binary @graph.yaml URL`"
+    )]
+    UnsupportedGraphType {
+        /// The content type given, quoted, or `no content type`.
+        given: String,
+    },
     /// The new graph is invalid; the running graph is unchanged.
     #[error("the new graph is invalid; the running graph is unchanged")]
     InvalidGraph(Vec<crate::graph::error::DiagnosticReport>),
@@ -39,6 +70,9 @@ impl ApiError {
             ApiError::NoSuchStream { .. } | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NoPictureYet(_) | ApiError::NotRunning => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::ForeignHost { .. } => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::ForeignOrigin { .. } => StatusCode::FORBIDDEN,
+            ApiError::UnsupportedGraphType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidGraph(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }

@@ -1,25 +1,27 @@
 //! The routes of the control plane.
 
-use axum::Json;
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Json, Router, middleware};
 use serde_json::json;
 use tokio::sync::broadcast;
 
 use crate::control::error::ApiError;
+use crate::control::guard::{Authorized, guard};
 use crate::control::mjpeg::{snapshot_response, stream_response};
 use crate::control::page::INDEX_HTML;
+use crate::control::redact::{mask_urls, scrub_event};
 use crate::control::state::ControlState;
 use crate::hls::content_type;
 use crate::reload::{ReloadError, Reloaded};
 
 /// The HTTP app: `/`, `/health`, `/metrics`, `/api/graph`, `/api/streams`,
-/// `/streams/<name>.mjpg|.jpg` and `/hls/<name>/<file>`. Tests drive it without a socket.
+/// `/streams/<name>.mjpg|.jpg` and `/hls/<name>/<file>`, every route behind
+/// the guard (`Host`, `Origin`, token). Tests drive it without a socket.
 pub fn router(state: ControlState) -> Router {
     Router::new()
         .route("/", get(|| async { Html(INDEX_HTML) }))
@@ -31,6 +33,7 @@ pub fn router(state: ControlState) -> Router {
         .route("/streams/{*file}", get(stream_file))
         .route("/hls/{*path}", get(hls_file))
         .fallback(|uri: axum::http::Uri| async move { ApiError::NotFound(uri.path().to_string()) })
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
 }
 
@@ -50,21 +53,36 @@ async fn metrics(State(state): State<ControlState>) -> Response {
         .into_response()
 }
 
-async fn graph(State(state): State<ControlState>) -> Json<serde_json::Value> {
-    let spec = state
-        .graph
-        .read()
-        .expect("graph lock is never held across a panic")
-        .clone();
+/// The running graph and each node's state; secrets are shown only to a
+/// request that carries the token.
+async fn graph(
+    State(state): State<ControlState>,
+    Extension(Authorized(clear)): Extension<Authorized>,
+) -> Json<serde_json::Value> {
+    let shown = state.shown_graph();
+    let mut nodes = state.env.metrics.snapshots();
+    if !clear {
+        for node in &mut nodes {
+            node.last_error = node.last_error.as_deref().map(|error| match &shown {
+                Some(shown) => shown.scrub(error),
+                None => mask_urls(error, &mut Vec::new()),
+            });
+        }
+    }
     Json(json!({
-        "name": spec.as_ref().map(|s| s.name.to_string()),
-        "spec": spec,
-        "nodes": state.env.metrics.snapshots(),
+        "name": shown.as_ref().map(|s| s.name()),
+        "spec": shown.as_ref().map(|s| s.spec(clear)),
+        "nodes": nodes,
     }))
 }
 
-/// A WebSocket of events, one JSON object per message.
-async fn events(State(state): State<ControlState>, upgrade: WebSocketUpgrade) -> Response {
+/// A WebSocket of events, one JSON object per message; messages are scrubbed
+/// of secrets unless the upgrade carried the token.
+async fn events(
+    State(state): State<ControlState>,
+    Extension(Authorized(clear)): Extension<Authorized>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let mut events = state.env.events.subscribe();
     upgrade.on_upgrade(move |mut socket| async move {
         loop {
@@ -76,6 +94,11 @@ async fn events(State(state): State<ControlState>, upgrade: WebSocketUpgrade) ->
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             };
+            let event = if clear {
+                event
+            } else {
+                scrub_event(&event, state.shown_graph().as_deref())
+            };
             let text = serde_json::to_string(&event).expect("events always serialize");
             if socket.send(Message::Text(text.into())).await.is_err() {
                 break;
@@ -84,13 +107,18 @@ async fn events(State(state): State<ControlState>, upgrade: WebSocketUpgrade) ->
     })
 }
 
-/// Applies a new graph (YAML in the body) through the same path as a file edit.
+/// Graph bodies a browser cannot send from a page without a preflight. A JSON
+/// document is a YAML document, so all go through the same loader.
+const GRAPH_TYPES: &[&str] = &["application/yaml", "application/x-yaml", "application/json"];
+
+/// Applies a new graph (YAML or JSON in the body) through the same path as a
+/// file edit. The guard has checked the origin and the token.
 async fn post_graph(
     State(state): State<ControlState>,
     headers: HeaderMap,
     body: String,
 ) -> Result<Json<Reloaded>, ApiError> {
-    authorize(&state, &headers)?;
+    check_graph_type(&headers)?;
     let reloader = state.reloader.get().ok_or(ApiError::NotRunning)?;
     match reloader.apply("<POST /api/graph>", body).await {
         Ok(reloaded) => Ok(Json(reloaded)),
@@ -101,18 +129,22 @@ async fn post_graph(
     }
 }
 
-/// Checks the bearer token of a request that changes state, when one is configured.
-fn authorize(state: &ControlState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(token) = &state.token else { return Ok(()) };
+/// Refuses a body that is not typed as a graph: `text/plain` (and the form
+/// types) are what any page may send to any server without asking.
+fn check_graph_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given == Some(token.as_str()) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let essence = given
+        .as_deref()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if essence.is_some_and(|essence| GRAPH_TYPES.contains(&essence.as_str())) {
+        return Ok(());
     }
+    Err(ApiError::UnsupportedGraphType {
+        given: given.map_or_else(|| "no content type".to_string(), |given| format!("`{given}`")),
+    })
 }
 
 async fn streams(State(state): State<ControlState>) -> Json<serde_json::Value> {
@@ -145,7 +177,9 @@ async fn stream_file(State(state): State<ControlState>, Path(file): Path<String>
 }
 
 /// A playlist or segment of an HLS stream: `/hls/<name>/<file>`, where the
-/// name may itself hold slashes (`cam/<stream>`).
+/// name may itself hold slashes (`cam/<stream>`). Pages of our own origins
+/// (and those allowed with `--allow-origin`) may read it through the guard's
+/// CORS headers; no other page can read the user's video.
 async fn hls_file(State(state): State<ControlState>, Path(path): Path<String>) -> Result<Response, ApiError> {
     let hls = state.env.streams.hls();
     let Some((name, file)) = path.rsplit_once('/') else {
@@ -163,7 +197,6 @@ async fn hls_file(State(state): State<ControlState>, Path(path): Path<String>) -
                         "max-age=60"
                     },
                 ),
-                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
             ],
             Body::from(Bytes::from_owner(data)),
         )

@@ -1,10 +1,13 @@
-//! What the HTTP handlers read: counters, streams and the running graph.
+//! What the HTTP handlers read: counters, streams, the running graph and who
+//! may come in.
 
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
+use crate::control::access::Access;
+use crate::control::redact::ShownGraph;
 use crate::exec::executor::RuntimeEnv;
-use crate::graph::spec::GraphSpec;
+use crate::graph::validate::ValidatedGraph;
 use crate::reload::Reloader;
 
 /// Shared state of the control plane.
@@ -12,30 +15,39 @@ use crate::reload::Reloader;
 pub struct ControlState {
     /// Counters and streams of the process.
     pub env: RuntimeEnv,
-    /// The graph being run, if any.
-    pub graph: Arc<RwLock<Option<GraphSpec>>>,
+    /// The graph being run, if any, in full and with its secrets masked.
+    pub(crate) graph: Arc<RwLock<Option<Arc<ShownGraph>>>>,
     /// When the process started.
     pub started: Instant,
-    /// Bearer token required by requests that change state, when set.
-    pub token: Option<String>,
+    /// The names, origins and token requests are checked against.
+    pub access: Arc<Access>,
     /// Applies new graphs; set once the graph runs.
     pub reloader: Arc<OnceLock<Reloader>>,
 }
 
 impl ControlState {
-    /// State over `env`, with no graph yet; `token` guards state changes.
-    pub fn new(env: RuntimeEnv, token: Option<String>) -> ControlState {
+    /// State over `env`, with no graph yet; `access` says who may come in.
+    pub fn new(env: RuntimeEnv, access: Access) -> ControlState {
         ControlState {
             env,
             graph: Arc::new(RwLock::new(None)),
             started: Instant::now(),
-            token: token.filter(|t| !t.is_empty()),
+            access: Arc::new(access),
             reloader: Arc::new(OnceLock::new()),
         }
     }
 
     /// Records the graph being run.
-    pub fn set_graph(&self, spec: Option<GraphSpec>) {
-        *self.graph.write().expect("graph lock is never held across a panic") = spec;
+    pub fn set_graph(&self, graph: Option<&ValidatedGraph>) {
+        let shown = graph.map(|graph| Arc::new(ShownGraph::of(graph)));
+        *self.graph.write().expect("graph lock is never held across a panic") = shown;
+    }
+
+    /// The graph being run, as shown.
+    pub(crate) fn shown_graph(&self) -> Option<Arc<ShownGraph>> {
+        self.graph
+            .read()
+            .expect("graph lock is never held across a panic")
+            .clone()
     }
 }

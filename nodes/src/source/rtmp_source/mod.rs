@@ -42,6 +42,7 @@ pub struct RtmpSourceParams {
     /// The stream key publishers must use. Without it every key is accepted
     /// and is its own stream.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("writeOnly" = true))]
     pub key: Option<String>,
 }
 
