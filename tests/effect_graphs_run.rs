@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{MjpegReader, Server};
+use support::{MjpegReader, Server, wait_for};
 
 /// The graphs of the AI and compositing effects.
 const GRAPHS: [&str; 8] = [
@@ -30,11 +30,18 @@ fn json(server: &Server, path: &str) -> Value {
 fn every_effect_graph_streams_pictures_without_failures() {
     for graph in GRAPHS {
         let server = Server::start(graph, &["--no-status", "--no-watch"]);
-        let streams = json(&server, "/api/streams")["streams"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        assert!(!streams.is_empty(), "{graph} serves at least one stream");
+        // Sinks announce their streams as they start, which may be after `/health` answers.
+        let streams = || {
+            json(&server, "/api/streams")["streams"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert!(
+            wait_for(Duration::from_secs(30), || !streams().is_empty()),
+            "{graph} serves at least one stream"
+        );
+        let streams = streams();
         for stream in &streams {
             let url = format!("{}{}", server.base, stream["mjpeg"].as_str().expect("an mjpeg url"));
             let mut reader = MjpegReader::open(&url);
