@@ -17,11 +17,12 @@ mod hls;
 mod metrics;
 mod node;
 mod packet;
+mod pool;
 mod reload;
 mod streams;
 pub mod testing;
 
-pub use buffer::{Buffer, BufferMut, FrameAllocator};
+pub use buffer::{Buffer, BufferMut, DEFAULT_POOL_FLOOR, FrameAllocator};
 pub use control::error::ApiError;
 pub use control::router::router;
 pub use control::serve::{ServeError, bind};
@@ -55,5 +56,6 @@ pub use node::shapes::{
 };
 pub use node::shutdown::Shutdown;
 pub use packet::Packet;
+pub use pool::PoolStats;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};

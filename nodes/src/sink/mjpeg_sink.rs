@@ -82,7 +82,7 @@ impl Sink for MjpegSinkNode {
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
         let data = match frame.format {
             PixelFormat::Encoded(Codec::Jpeg) => frame.buffer.clone(),
-            _ => self.encoder.encode(&frame)?,
+            _ => self.encoder.encode(&frame, &ctx.alloc)?,
         };
         let publisher = self.publishers.entry(frame.stream.clone()).or_insert_with(|| {
             let base = self.name.as_deref().unwrap_or(&ctx.id);
