@@ -1,6 +1,7 @@
 //! `hls_sink`: serves H.264 video as live HLS at `/hls/<name>/index.m3u8`:
 //! fragmented MP4 segments (HLS version 7, which Safari, hls.js, VLC and
-//! ffplay read) cut at keyframes, in a sliding window, kept in memory.
+//! ffplay read) cut at keyframes, in a sliding window, kept in memory. A
+//! stream without keyframes is cut by time, so memory stays bounded.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -28,7 +29,9 @@ pub struct HlsSinkParams {
     pub name: Option<String>,
     /// Target segment length in seconds. Segments start at keyframes, so they
     /// last at least this long, up to the next keyframe: set the encoder's
-    /// keyframe interval to match.
+    /// keyframe interval to match. A segment that reaches 12 s (or twice this,
+    /// if longer) without a keyframe is cut anyway, and the next starts
+    /// without one.
     #[schemars(range(min = 0.5, max = 30.0))]
     pub segment: f64,
     /// Segments listed in the live playlist; older ones are deleted.
@@ -127,24 +130,16 @@ impl Sink for HlsSinkNode {
 
 impl HlsSinkNode {
     fn playlist(&mut self, stream: &StreamId, ctx: &NodeContext) -> &mut Playlist {
-        let params = &self.params;
-        self.streams.entry(stream.clone()).or_insert_with(|| {
-            let base = params.name.as_deref().unwrap_or(&ctx.id);
+        if !self.streams.contains_key(stream) {
+            let base = self.params.name.as_deref().unwrap_or(&ctx.id);
             let publisher = ctx.streams.hls().publisher(&published_name(base, stream));
             // A restarted node starts the stream over: stale segments would not
             // follow on from the new ones.
             publisher.clear();
-            Playlist {
-                publisher,
-                segmenter: Segmenter::new(Duration::from_secs_f64(params.segment), None),
-                target: params.segment.ceil() as u64,
-                window: params.window as usize,
-                segments: VecDeque::new(),
-                next_sequence: 0,
-                init: 0,
-                ended: false,
-            }
-        })
+            let playlist = Playlist::new(publisher, &self.params);
+            self.streams.insert(stream.clone(), playlist);
+        }
+        self.streams.get_mut(stream).expect("the playlist was just made")
     }
 }
 
@@ -154,6 +149,8 @@ struct Segment {
     duration: Duration,
     /// The header it needs (`init-<n>.mp4`).
     init: u32,
+    /// Whether it starts at a keyframe (it was not cut by time).
+    independent: bool,
 }
 
 /// One stream's live playlist and its files.
@@ -176,7 +173,27 @@ struct Playlist {
 /// Segments kept after they leave the playlist.
 const LINGER: usize = 2;
 
+/// A segment ends at any picture once it is this long (or twice the target,
+/// if longer) without a keyframe: keyframe intervals up to this (x264's
+/// default of 250 pictures lasts 10 s at 25 fps) are cut at keyframes only.
+const LONGEST_SEGMENT: Duration = Duration::from_secs(12);
+
 impl Playlist {
+    /// An empty playlist, published through `publisher`.
+    fn new(publisher: HlsPublisher, params: &HlsSinkParams) -> Playlist {
+        let target = Duration::from_secs_f64(params.segment);
+        Playlist {
+            publisher,
+            segmenter: Segmenter::new(target, Some(LONGEST_SEGMENT.max(2 * target))),
+            target: params.segment.ceil() as u64,
+            window: params.window as usize,
+            segments: VecDeque::new(),
+            next_sequence: 0,
+            init: 0,
+            ended: false,
+        }
+    }
+
     /// Lists the segment being filled, if any.
     fn add_last_segment(&mut self) {
         if let Some(last) = self.segmenter.finish() {
@@ -191,7 +208,11 @@ impl Playlist {
                 self.publisher
                     .put(&format!("init-{}.mp4", self.init), Buffer::from_vec(header));
             }
-            Output::Fragment { data, duration } => {
+            Output::Fragment {
+                data,
+                duration,
+                independent,
+            } => {
                 let sequence = self.next_sequence;
                 self.next_sequence += 1;
                 self.publisher.put(&format!("{sequence}.m4s"), Buffer::from_vec(data));
@@ -200,6 +221,7 @@ impl Playlist {
                     sequence,
                     duration,
                     init: self.init,
+                    independent,
                 });
                 while self.segments.len() > self.window + LINGER {
                     self.forget_oldest();
@@ -225,7 +247,11 @@ impl Playlist {
             .iter()
             .skip(self.segments.len().saturating_sub(self.window))
             .collect();
-        let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:7\n");
+        // Promised only while every listed segment starts at a keyframe.
+        if listed.iter().all(|segment| segment.independent) {
+            text.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
+        }
         let _ = writeln!(text, "#EXT-X-TARGETDURATION:{}", self.target.max(1));
         let first = listed.first().map_or(self.next_sequence, |s| s.sequence);
         let _ = writeln!(text, "#EXT-X-MEDIA-SEQUENCE:{first}");
@@ -252,5 +278,54 @@ impl Playlist {
             text.push_str("#EXT-X-ENDLIST\n");
         }
         self.publisher.put("index.m3u8", Buffer::from_vec(text.into_bytes()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ooblex_runtime::StreamRegistry;
+    use ooblex_runtime::testing::Harness;
+    use serde_json::json;
+
+    use super::*;
+    use crate::codec::h264_decode::tests::h264_frames;
+    use crate::media::h264::tests::encoded_stream;
+    use crate::test_util::kind;
+
+    /// The `#EXTINF` durations of a playlist, in seconds.
+    fn durations(playlist: &str) -> Vec<f64> {
+        playlist
+            .lines()
+            .filter_map(|line| line.strip_prefix("#EXTINF:")?.trim_end_matches(',').parse().ok())
+            .collect()
+    }
+
+    fn playlist(streams: &StreamRegistry, name: &str) -> String {
+        let file = streams.hls().file(name, "index.m3u8").expect("the playlist is served");
+        String::from_utf8(file.as_slice().to_vec()).expect("a playlist is text")
+    }
+
+    #[test]
+    fn a_stream_with_one_keyframe_is_cut_by_time() {
+        // 40 s at 30 fps, a keyframe only at the start.
+        let frames = h264_frames(encoded_stream(1200, 100_000));
+        assert_eq!(frames.iter().filter(|f| f.keyframe).count(), 1);
+        let harness = Harness::new(&kind("hls_sink"), json!({ "segment": 2, "window": 6 })).input("video", frames);
+        let streams = harness.streams.clone();
+        harness.run().result.expect("the sink ends cleanly");
+        let text = playlist(&streams, "under_test");
+        let durations = durations(&text);
+        assert!(durations.len() >= 3, "{text}");
+        assert!(
+            durations.iter().all(|&d| d <= LONGEST_SEGMENT.as_secs_f64() + 0.1),
+            "no segment grows past {LONGEST_SEGMENT:?}: {text}"
+        );
+        assert!(
+            !text.contains("#EXT-X-INDEPENDENT-SEGMENTS"),
+            "segments cut by time do not start at a keyframe: {text}"
+        );
+        for sequence in 0..durations.len() {
+            assert!(streams.hls().file("under_test", &format!("{sequence}.m4s")).is_ok());
+        }
     }
 }
