@@ -15,6 +15,7 @@ mod frame;
 mod graph;
 mod hls;
 mod metrics;
+mod names;
 mod node;
 mod packet;
 mod pool;
@@ -45,6 +46,7 @@ pub use graph::validate::{
 };
 pub use hls::{HlsPublisher, HlsStreams};
 pub use metrics::{Histogram, HistogramSnapshot, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
+pub use names::KEEP_ENDED_STREAM;
 pub use node::context::{InputPort, NodeContext, OutputPort};
 pub use node::error::NodeError;
 pub use node::kind::{KindInfo, Node, NodeFactory, NodeKind};

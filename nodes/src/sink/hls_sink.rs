@@ -1,11 +1,13 @@
 //! `hls_sink`: serves H.264 video as live HLS at `/hls/<name>/index.m3u8`:
 //! fragmented MP4 segments (HLS version 7, which Safari, hls.js, VLC and
 //! ffplay read) cut at keyframes, in a sliding window, kept in memory. A
-//! stream without keyframes is cut by time, so memory stays bounded.
+//! stream without keyframes is cut by time, so memory stays bounded; a named
+//! stream (an RTMP key) that ended is forgotten
+//! [`KEEP_ENDED_STREAM`](ooblex_runtime::KEEP_ENDED_STREAM) later.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ooblex_runtime::{
     Buffer, Frame, HlsPublisher, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
@@ -110,10 +112,15 @@ impl Sink for HlsSinkNode {
     }
 
     /// Lists the stream's last segment at once. The playlist stays live: the
-    /// stream may start again (a publisher reconnecting).
+    /// stream may start again (a publisher reconnecting). A named stream is
+    /// marked ended, to be forgotten if it does not; the default one is
+    /// served as long as the node runs.
     fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
         if let Some(playlist) = self.streams.get_mut(stream) {
             playlist.add_last_segment();
+            if !stream.is_default() {
+                playlist.publisher.end(Instant::now());
+            }
         }
         Ok(())
     }
@@ -132,7 +139,9 @@ impl HlsSinkNode {
     fn playlist(&mut self, stream: &StreamId, ctx: &NodeContext) -> &mut Playlist {
         if !self.streams.contains_key(stream) {
             let base = self.params.name.as_deref().unwrap_or(&ctx.id);
+            // Publishing forgets the streams that ended a while ago; so does the node.
             let publisher = ctx.streams.hls().publisher(&published_name(base, stream));
+            self.streams.retain(|_, playlist| playlist.publisher.is_listed());
             // A restarted node starts the stream over: stale segments would not
             // follow on from the new ones.
             publisher.clear();
@@ -283,8 +292,8 @@ impl Playlist {
 
 #[cfg(test)]
 mod tests {
-    use ooblex_runtime::StreamRegistry;
-    use ooblex_runtime::testing::Harness;
+    use ooblex_runtime::testing::{Harness, bare_context};
+    use ooblex_runtime::{KEEP_ENDED_STREAM, StreamRegistry};
     use serde_json::json;
 
     use super::*;
@@ -327,5 +336,42 @@ mod tests {
         for sequence in 0..durations.len() {
             assert!(streams.hls().file("under_test", &format!("{sequence}.m4s")).is_ok());
         }
+    }
+
+    #[test]
+    fn a_named_stream_that_ended_is_forgotten_and_the_default_one_kept() {
+        let ctx = bare_context("live");
+        let mut sink = HlsSinkNode {
+            params: HlsSinkParams::default(),
+            streams: HashMap::new(),
+        };
+        sink.start(&ctx).expect("the sink starts");
+        let named = |key: &str| {
+            let mut frames = h264_frames(encoded_stream(3, 30));
+            for frame in &mut frames {
+                frame.stream = StreamId::new(key);
+            }
+            frames
+        };
+        for frame in named("cam1").into_iter().chain(h264_frames(encoded_stream(3, 30))) {
+            sink.consume(frame, &ctx).expect("a frame is taken");
+        }
+        sink.end_stream(&StreamId::new("cam1"), &ctx).expect("the stream ends");
+        sink.end_stream(&StreamId::default(), &ctx).expect("the stream ends");
+        let ended = Instant::now();
+        ctx.streams.forget_ended(ended + KEEP_ENDED_STREAM / 2);
+        assert_eq!(
+            ctx.streams.hls().names(),
+            ["live", "live/cam1"],
+            "kept a while for players"
+        );
+        ctx.streams.forget_ended(ended + KEEP_ENDED_STREAM);
+        assert_eq!(ctx.streams.hls().names(), ["live"], "the default stream stays");
+        for frame in named("cam2") {
+            sink.consume(frame, &ctx).expect("a frame is taken");
+        }
+        let mut held: Vec<String> = sink.streams.keys().map(|s| s.to_string()).collect();
+        held.sort();
+        assert_eq!(held, ["", "cam2"], "the node let go of the forgotten stream too");
     }
 }
