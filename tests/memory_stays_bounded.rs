@@ -65,6 +65,7 @@ nodes:
     .expect("the graph is written");
     let server = Server::start(graph.to_str().expect("utf-8 path"), &["--no-status"]);
     let pid = server.child.id();
+    let idle = rss(pid);
     // No `-re`: as fast as x264 goes. An average bitrate (not CBR padding)
     // makes nearly every access unit a size of its own.
     let mut ffmpeg = Command::new("ffmpeg")
@@ -109,18 +110,20 @@ nodes:
     );
     let end = rss(pid);
     let growth = end.saturating_sub(warm);
+    let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
     eprintln!(
-        "RSS after {WARM_UP} units: {:.1} MiB; after {UNITS}: {:.1} MiB",
-        warm as f64 / 1048576.0,
-        end as f64 / 1048576.0
+        "RSS before publishing: {:.1} MiB; after {WARM_UP} units: {:.1} MiB; after {UNITS}: {:.1} MiB",
+        mib(idle),
+        mib(warm),
+        mib(end)
     );
     assert!(
         growth <= POOL_BUDGET + ALLOCATOR_SLACK,
         "resident memory grew by {:.1} MiB over {UNITS} access units (from {:.1} to {:.1} MiB); \
          the bound is the pool's budget plus allocator slack, {} MiB",
-        growth as f64 / 1048576.0,
-        warm as f64 / 1048576.0,
-        end as f64 / 1048576.0,
+        mib(growth),
+        mib(warm),
+        mib(end),
         (POOL_BUDGET + ALLOCATOR_SLACK) >> 20
     );
     let free = gauge(&server, "ooblex_pool_free_bytes").expect("/metrics reports the pool's free bytes");
