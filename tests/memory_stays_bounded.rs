@@ -5,10 +5,9 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{Server, free_port, scratch, wait_for};
+use support::{Server, finish_ffmpeg, free_port, scratch, start_ffmpeg, wait_for};
 
 /// Access units published: ten minutes of 30 fps video.
 const UNITS: u64 = 18_000;
@@ -68,19 +67,18 @@ nodes:
     let idle = rss(pid);
     // No `-re`: as fast as x264 goes. An average bitrate (not CBR padding)
     // makes nearly every access unit a size of its own.
-    let mut ffmpeg = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
-        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"])
-        .args(["-frames:v", &UNITS.to_string()])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"])
-        .args([
-            "-b:v", "8M", "-maxrate", "8M", "-bufsize", "8M", "-g", "60", "-pix_fmt", "yuv420p",
-        ])
-        .args(["-f", "flv", &format!("rtmp://127.0.0.1:{rtmp}/live/secret")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ffmpeg is installed (the test command installs it)");
+    let mut args: Vec<String> = "-f lavfi -i testsrc2=size=640x360:rate=30 \
+         -c:v libx264 -preset ultrafast -tune zerolatency \
+         -b:v 8M -maxrate 8M -bufsize 8M -g 60 -pix_fmt yuv420p -f flv"
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    args.extend([
+        "-frames:v".to_string(),
+        UNITS.to_string(),
+        format!("rtmp://127.0.0.1:{rtmp}/live/secret"),
+    ]);
+    let ffmpeg = start_ffmpeg(&args);
     let published = |server: &Server| server.metric("ooblex_node_frames_out_total", "obs").unwrap_or(0);
     assert!(
         wait_for(Duration::from_secs(60), || published(&server) >= WARM_UP),
@@ -89,19 +87,7 @@ nodes:
     );
     let warm = rss(pid);
 
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let status = loop {
-        if let Some(status) = ffmpeg.try_wait().expect("ffmpeg can be polled") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = ffmpeg.kill();
-            panic!("ffmpeg ran past 300 s");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let mut err = String::new();
-    let _ = std::io::Read::read_to_string(&mut ffmpeg.stderr.take().expect("stderr is piped"), &mut err);
+    let (status, err) = finish_ffmpeg(ffmpeg, Duration::from_secs(300));
     assert!(status.success(), "ffmpeg failed: {err}");
     assert!(
         wait_for(Duration::from_secs(10), || published(&server) >= UNITS),
