@@ -12,7 +12,7 @@ use support::{Server, finish_ffmpeg, free_port, scratch, start_ffmpeg, wait_for}
 /// Access units published: ten minutes of 30 fps video.
 const UNITS: u64 = 18_000;
 /// Units after which the process counts as warmed up (threads started, the
-/// RTMP session's buffers grown, the first of each buffer size allocated).
+/// RTMP session's buffers grown, the pool's first buffers of each size class made).
 const WARM_UP: u64 = 1_000;
 /// The frame pool keeps at most this many bytes of free buffers while the
 /// graph holds few in flight (`FrameAllocator`'s floor, 32 MiB); here at most a
