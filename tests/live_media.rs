@@ -9,34 +9,17 @@ use std::ffi::OsStr;
 use std::fmt::Debug;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitStatus;
+use std::time::Duration;
 
-use support::{Server, X264, free_port, probe, rtmp_publish_args, run_graph, scratch, try_probe, wait_for};
+use support::{
+    Server, X264, finish_ffmpeg, free_port, probe, rtmp_publish_args, run_graph, scratch, start_ffmpeg, try_probe,
+    wait_for,
+};
 
 /// Runs ffmpeg with `args`, killing it after `timeout`.
 fn ffmpeg<S: AsRef<OsStr> + Debug>(args: &[S], timeout: Duration) -> (ExitStatus, String) {
-    let mut child = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ffmpeg is installed (the test command installs it)");
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("ffmpeg can be polled") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("ffmpeg {args:?} ran past {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
-    (status, err)
+    finish_ffmpeg(start_ffmpeg(args), timeout)
 }
 
 /// Publishes `seconds` of a 320x240 test picture with `video_codec`, as OBS does.

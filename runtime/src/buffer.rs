@@ -2,16 +2,19 @@
 //! the pooling [`FrameAllocator`] that nodes get them from.
 //!
 //! Nodes never allocate frame memory on their own: the allocator recycles
-//! buffers of the sizes in use (a 1080p RGB frame is 6 MB; allocating it fresh
-//! every frame costs page faults), and later hands out shared or GPU memory
-//! without the nodes changing.
+//! buffers (a 1080p RGB frame is 6 MB; allocating it fresh every frame costs
+//! page faults), serving every size from a size class so that outputs of
+//! varying size (H.264 access units, JPEG pictures) reuse buffers too, and
+//! later hands out shared or GPU memory without the nodes changing.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
 
-/// How many free buffers of one size the pool keeps.
-const DEFAULT_FREE_PER_SIZE: usize = 16;
+use crate::pool::{FreeLists, PoolStats, size_class};
+
+/// The free bytes a pool may always keep for reuse, however few it hands out
+/// (32 MiB: ten 1080p I420 frames); see [`FrameAllocator::with_floor`].
+pub const DEFAULT_POOL_FLOOR: usize = 32 << 20;
 
 /// Bytes that are returned to their pool when the last holder drops them.
 struct Storage {
@@ -120,22 +123,28 @@ impl std::ops::DerefMut for BufferMut {
 }
 
 struct PoolShared {
-    free: Mutex<HashMap<usize, Vec<Vec<u8>>>>,
-    free_per_size: usize,
+    free: Mutex<FreeLists>,
 }
 
 impl PoolShared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FreeLists> {
+        self.free.lock().expect("pool lock is never held across a panic")
+    }
+
     fn recycle(&self, bytes: Vec<u8>) {
-        let mut free = self.free.lock().expect("pool lock is never held across a panic");
-        let list = free.entry(bytes.len()).or_default();
-        if list.len() < self.free_per_size {
-            list.push(bytes);
-        }
+        let evicted = self.lock().give_back(bytes);
+        // Freed after the lock is released: giving back large buffers to the
+        // system takes a while.
+        drop(evicted);
     }
 }
 
 /// Hands out frame buffers and takes them back when their last holder drops them.
 ///
+/// Buffers come in size classes (quarter steps between powers of two), so a
+/// request reuses any free buffer of its class. Free buffers are kept up to a
+/// byte budget, the larger of a floor ([`DEFAULT_POOL_FLOOR`]) and the most
+/// bytes handed out at once; past it the least recently freed are let go.
 /// Cloning gives another handle to the same pool.
 #[derive(Clone)]
 pub struct FrameAllocator {
@@ -149,12 +158,17 @@ impl Default for FrameAllocator {
 }
 
 impl FrameAllocator {
-    /// A pool in CPU memory.
+    /// A pool in CPU memory with the default floor.
     pub fn new() -> FrameAllocator {
+        FrameAllocator::with_floor(DEFAULT_POOL_FLOOR)
+    }
+
+    /// A pool that keeps free buffers up to the larger of `floor` bytes and
+    /// the most bytes it handed out at once.
+    pub fn with_floor(floor: usize) -> FrameAllocator {
         FrameAllocator {
             shared: Arc::new(PoolShared {
-                free: Mutex::new(HashMap::new()),
-                free_per_size: DEFAULT_FREE_PER_SIZE,
+                free: Mutex::new(FreeLists::new(floor)),
             }),
         }
     }
@@ -162,14 +176,29 @@ impl FrameAllocator {
     /// A writable buffer of `len` bytes whose contents are unspecified
     /// (a recycled buffer keeps what it held).
     pub fn alloc(&self, len: usize) -> BufferMut {
-        let recycled = self
-            .shared
-            .free
-            .lock()
-            .expect("pool lock is never held across a panic")
-            .get_mut(&len)
-            .and_then(Vec::pop);
-        let bytes = recycled.unwrap_or_else(|| vec![0; len]);
+        let Some((class, capacity)) = size_class(len) else {
+            // Empty, or too large to pool: a buffer of its own.
+            return BufferMut {
+                storage: Storage {
+                    bytes: vec![0; len],
+                    pool: Weak::new(),
+                },
+            };
+        };
+        let recycled = self.shared.lock().take(class, capacity);
+        let bytes = match recycled {
+            // Within the capacity: no reallocation, and only bytes past the
+            // previous length are written.
+            Some(mut bytes) => {
+                bytes.resize(len, 0);
+                bytes
+            }
+            None => {
+                let mut bytes = vec![0; capacity];
+                bytes.truncate(len);
+                bytes
+            }
+        };
         BufferMut {
             storage: Storage {
                 bytes,
@@ -194,13 +223,12 @@ impl FrameAllocator {
 
     /// Number of free buffers held for reuse (for tests and metrics).
     pub fn free_buffers(&self) -> usize {
-        self.shared
-            .free
-            .lock()
-            .expect("pool lock is never held across a panic")
-            .values()
-            .map(Vec::len)
-            .sum()
+        self.stats().free_buffers
+    }
+
+    /// The pool's counts: bytes free and in use, buffers let go.
+    pub fn stats(&self) -> PoolStats {
+        self.shared.lock().stats()
     }
 }
 
@@ -230,5 +258,41 @@ mod tests {
         assert_eq!(pool.free_buffers(), 0, "a clone still holds the bytes");
         drop(clone);
         assert_eq!(pool.free_buffers(), 1);
+    }
+
+    #[test]
+    fn buffers_of_varying_size_reuse_one_class() {
+        let pool = FrameAllocator::new();
+        let first = pool.copy_from(&[7; 34_000]);
+        let address = first.as_ptr();
+        drop(first);
+        let second = pool.alloc(40_000);
+        assert_eq!(second.len(), 40_000, "exactly the bytes asked for are visible");
+        assert_eq!(second.as_ptr(), address, "34,000 and 40,000 bytes share a class");
+        assert_eq!(second[33_999], 7, "a recycled buffer keeps what it held");
+        assert_eq!(second[34_000], 0, "bytes past what it held are zero, never stale");
+        let stats = pool.stats();
+        assert_eq!((stats.free_buffers, stats.in_use_bytes), (0, 40 * 1024));
+        drop(second);
+        assert_eq!(pool.stats().free_bytes, 40 * 1024);
+        assert_eq!(pool.stats().in_use_bytes, 0);
+    }
+
+    #[test]
+    fn many_sizes_do_not_pile_up_past_the_floor() {
+        let pool = FrameAllocator::with_floor(1 << 20);
+        for len in (10_000..400_000).step_by(997) {
+            drop(pool.alloc(len));
+        }
+        let stats = pool.stats();
+        assert!(stats.free_bytes <= 1 << 20, "{stats:?}");
+        assert!(stats.evicted_buffers > 0, "{stats:?}");
+    }
+
+    #[test]
+    fn empty_buffers_are_not_pooled() {
+        let pool = FrameAllocator::new();
+        assert!(pool.alloc(0).is_empty());
+        assert_eq!(pool.stats(), PoolStats::default());
     }
 }

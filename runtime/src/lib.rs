@@ -15,13 +15,15 @@ mod frame;
 mod graph;
 mod hls;
 mod metrics;
+mod names;
 mod node;
 mod packet;
+mod pool;
 mod reload;
 mod streams;
 pub mod testing;
 
-pub use buffer::{Buffer, BufferMut, FrameAllocator};
+pub use buffer::{Buffer, BufferMut, DEFAULT_POOL_FLOOR, FrameAllocator};
 pub use control::access::{Access, AccessError, AllowedHost, AllowedOrigin};
 pub use control::error::ApiError;
 pub use control::router::router;
@@ -47,6 +49,7 @@ pub use graph::validate::{
 };
 pub use hls::{HlsPublisher, HlsStreams};
 pub use metrics::{Histogram, HistogramSnapshot, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
+pub use names::KEEP_ENDED_STREAM;
 pub use node::context::{InputPort, NodeContext, OutputPort};
 pub use node::error::NodeError;
 pub use node::formats::{FormatSet, Gives};
@@ -59,5 +62,6 @@ pub use node::shapes::{
 };
 pub use node::shutdown::Shutdown;
 pub use packet::Packet;
+pub use pool::PoolStats;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::buffer::FrameAllocator;
 use crate::exec::queue::Queue;
 
 /// Upper bounds of the histogram buckets, in seconds.
@@ -291,6 +292,8 @@ pub struct MetricsRegistry {
     nodes: Arc<RwLock<BTreeMap<String, Arc<NodeMetrics>>>>,
     /// Graph reloads: `[applied, rejected]`.
     reloads: Arc<[AtomicU64; 2]>,
+    /// The frame pool whose bytes are reported.
+    pool: Arc<RwLock<Option<FrameAllocator>>>,
 }
 
 impl MetricsRegistry {
@@ -327,6 +330,11 @@ impl MetricsRegistry {
     /// Counts one reload, applied or rejected.
     pub fn count_reload(&self, applied: bool) {
         self.reloads[usize::from(!applied)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Reports `pool`'s free and in-use bytes from now on.
+    pub fn report_pool(&self, pool: &FrameAllocator) {
+        *self.pool.write().expect("metrics lock is never held across a panic") = Some(pool.clone());
     }
 
     /// Snapshots of every node, by id.
@@ -417,7 +425,39 @@ impl MetricsRegistry {
                 read(m).render(&mut out, name, &format!("node=\"{}\",kind=\"{}\"", m.node, m.kind));
             }
         }
+        self.render_pool(&mut out);
         out
+    }
+
+    /// The frame pool's gauges, when one is reported.
+    fn render_pool(&self, out: &mut String) {
+        let pool = self.pool.read().expect("metrics lock is never held across a panic");
+        let Some(stats) = pool.as_ref().map(FrameAllocator::stats) else {
+            return;
+        };
+        let series = [
+            (
+                "ooblex_pool_free_bytes",
+                "gauge",
+                "Bytes of free frame buffers the pool keeps for reuse.",
+                stats.free_bytes as u64,
+            ),
+            (
+                "ooblex_pool_in_use_bytes",
+                "gauge",
+                "Bytes of pooled frame buffers handed out and not yet given back.",
+                stats.in_use_bytes as u64,
+            ),
+            (
+                "ooblex_pool_evicted_total",
+                "counter",
+                "Free frame buffers let go because the pool was over its byte budget.",
+                stats.evicted_buffers,
+            ),
+        ];
+        for (name, kind, help, value) in series {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
     }
 }
 
@@ -458,5 +498,23 @@ mod tests {
         let mean = window.mean().expect("observations were made");
         assert!((mean - 0.0002).abs() < 1e-9, "{mean}");
         assert_eq!(before.since(&before).quantile(0.5), None);
+    }
+
+    #[test]
+    fn the_frame_pool_bytes_are_exposed() {
+        let registry = MetricsRegistry::new();
+        assert!(
+            !registry.render_prometheus().contains("ooblex_pool_"),
+            "no pool reported yet"
+        );
+        let pool = FrameAllocator::new();
+        registry.report_pool(&pool);
+        let held = pool.alloc(1000);
+        drop(pool.alloc(100_000));
+        let text = registry.render_prometheus();
+        assert!(text.contains("\nooblex_pool_in_use_bytes 1024\n"), "{text}");
+        assert!(text.contains("\nooblex_pool_free_bytes 114688\n"), "{text}");
+        assert!(text.contains("# TYPE ooblex_pool_evicted_total counter\nooblex_pool_evicted_total 0\n"));
+        drop(held);
     }
 }

@@ -102,6 +102,36 @@ pub fn rtmp_publish_args(url: &str, seconds: u32, video_codec: &[&str]) -> Vec<S
     args
 }
 
+/// Starts ffmpeg with `args` (after its logging flags), its errors piped.
+pub fn start_ffmpeg<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Child {
+    Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg is installed (the test command installs it)")
+}
+
+/// Waits up to `timeout` for ffmpeg started by [`start_ffmpeg`] to exit,
+/// killing it after that; how it exited and what it wrote to stderr.
+pub fn finish_ffmpeg(mut child: Child, timeout: Duration) -> (ExitStatus, String) {
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("ffmpeg can be polled") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ffmpeg ran past {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+    (status, err)
+}
+
 /// Waits up to `timeout` for `done`, polling every 100 ms; whether it came true.
 pub fn wait_for(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

@@ -217,7 +217,7 @@ fn to_frame(picture: &DecodedYUV<'_>, frame: &Frame, ctx: &NodeContext) -> Resul
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use ooblex_runtime::testing::{Harness, bare_context, frame_from_fn};
     use ooblex_runtime::{Buffer, Codec, Packet, PixelFormat, StreamId, Transform};
     use serde_json::json;
@@ -226,7 +226,8 @@ mod tests {
     use crate::media::h264::tests::encoded_stream;
     use crate::test_util::kind;
 
-    fn h264_frames(units: Vec<Vec<u8>>) -> Vec<ooblex_runtime::Frame> {
+    /// H.264 frames of `units`, 33 ms apart, keyframes marked.
+    pub(crate) fn h264_frames(units: Vec<Vec<u8>>) -> Vec<ooblex_runtime::Frame> {
         units
             .into_iter()
             .enumerate()

@@ -1,8 +1,8 @@
 //! `jpeg_encode`: raw video to JPEG pictures.
 
 use ooblex_runtime::{
-    Buffer, Codec, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, Transform,
-    VIDEO_IN, transform_node,
+    Buffer, Codec, Frame, FrameAllocator, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind,
+    OutputPortSpec, Transform, VIDEO_IN, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -55,8 +55,8 @@ struct JpegEncodeNode {
 }
 
 impl Transform for JpegEncodeNode {
-    fn process(&mut self, frame: Frame, _ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
-        let data = self.encoder.encode(&frame)?;
+    fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
+        let data = self.encoder.encode(&frame, &ctx.alloc)?;
         Ok(Some(frame.with_encoded(data, Codec::Jpeg, true)))
     }
 }
@@ -65,8 +65,9 @@ impl Transform for JpegEncodeNode {
 pub(crate) struct FrameEncoder {
     node: &'static str,
     quality: u8,
-    /// The size of the last picture, to allocate the next one in one go.
-    last_len: usize,
+    /// Where pictures are encoded before they go into a pooled buffer; it
+    /// keeps the room of the largest so far.
+    scratch: Vec<u8>,
 }
 
 impl FrameEncoder {
@@ -75,21 +76,21 @@ impl FrameEncoder {
         FrameEncoder {
             node,
             quality,
-            last_len: 0,
+            scratch: Vec::new(),
         }
     }
 
-    /// The JPEG file of a raw `frame`.
+    /// The JPEG file of a raw `frame`, in a buffer from `alloc`.
     ///
-    /// The output varies in size, so it is a fresh vector handed to
-    /// [`Buffer::from_vec`]: the pool only recycles buffers of equal sizes.
-    pub fn encode(&mut self, frame: &Frame) -> Result<Buffer, NodeError> {
+    /// The size is known only once encoded, so the picture is encoded into a
+    /// reused vector and copied into a buffer of its size class (a copy is
+    /// far cheaper than the encoding, and than fresh memory every frame).
+    pub fn encode(&mut self, frame: &Frame, alloc: &FrameAllocator) -> Result<Buffer, NodeError> {
         let view = RawView::of(frame, self.node, ALL_RAW)?;
-        let mut out = Vec::with_capacity(self.last_len + self.last_len / 4 + 1024);
-        jpeg::encode(&view, self.quality, &mut out)
+        self.scratch.clear();
+        jpeg::encode(&view, self.quality, &mut self.scratch)
             .map_err(|err| NodeError::frame(format!("`{}`: {err}", self.node)))?;
-        self.last_len = out.len();
-        Ok(Buffer::from_vec(out))
+        Ok(alloc.copy_from(&self.scratch))
     }
 }
 
@@ -117,6 +118,20 @@ mod tests {
                 .expect("the output is a JPEG file");
             assert_eq!((decoded.width(), decoded.height()), (50, 30), "{format}");
         }
+    }
+
+    #[test]
+    fn pictures_are_encoded_into_pooled_buffers() {
+        let pool = FrameAllocator::new();
+        let mut encoder = FrameEncoder::new("jpeg_encode", 80);
+        let input = frame_from_fn(PixelFormat::Rgb24, 64, 48, 0, |x, y, c| (x * 3 + y + c * 40) as u8);
+        let first = encoder.encode(&input, &pool).expect("encodes");
+        let address = first.as_ptr();
+        assert!(pool.stats().in_use_bytes >= first.len());
+        drop(first);
+        let second = encoder.encode(&input, &pool).expect("encodes");
+        assert_eq!(second.as_ptr(), address, "the next picture reuses the buffer");
+        assert_eq!(&second.as_slice()[..2], [0xff, 0xd8], "a JPEG file");
     }
 
     #[test]

@@ -18,12 +18,15 @@ pub(crate) enum Output {
     /// the start, and again when the stream's size or parameters change (the
     /// fragments after it need the new one; they start their timeline at 0).
     Init(Vec<u8>),
-    /// One fragment (`moof` + `mdat`) starting at a keyframe.
+    /// One fragment (`moof` + `mdat`), starting at a keyframe unless it was
+    /// cut by time ([`Segmenter::new`]'s `force_after`).
     Fragment {
         /// The bytes.
         data: Vec<u8>,
         /// From its first picture to the first of the next fragment.
         duration: Duration,
+        /// Whether it starts at a keyframe, so that a player can begin there.
+        independent: bool,
     },
 }
 
@@ -31,8 +34,8 @@ pub(crate) enum Output {
 pub(crate) struct Segmenter {
     /// A fragment ends at the first keyframe this long after its start.
     target: Duration,
-    /// A fragment ends at any picture this long after its start, keyframe or not
-    /// (`mp4_sink`, so that a stream without keyframes does not grow in memory).
+    /// A fragment ends at any picture this long after its start, keyframe or not,
+    /// so that a stream without keyframes does not grow in memory.
     force_after: Option<Duration>,
     current: Option<Track>,
     length_prefixed: Vec<u8>,
@@ -46,6 +49,8 @@ struct Track {
     origin: Duration,
     /// The decode times of the fragment being filled and of its last picture.
     fragment_start: Option<Duration>,
+    /// Whether the fragment being filled starts at a keyframe.
+    fragment_independent: bool,
     last_dts: Duration,
     last_tick: Option<u64>,
     /// Pictures written in this timeline.
@@ -53,7 +58,8 @@ struct Track {
 }
 
 impl Segmenter {
-    /// Fragments of at least `target`, cut at keyframes.
+    /// Fragments of at least `target`, cut at keyframes, and at any picture
+    /// once `force_after` long.
     pub fn new(target: Duration, force_after: Option<Duration>) -> Segmenter {
         Segmenter {
             target,
@@ -92,6 +98,7 @@ impl Segmenter {
                     muxer,
                     origin: dts,
                     fragment_start: None,
+                    fragment_independent: false,
                     last_dts: dts,
                     last_tick: None,
                     pictures: 0,
@@ -123,7 +130,10 @@ impl Segmenter {
             .write_video(shown, tick, &self.length_prefixed, keyframe)
             .map_err(|err| format!("cannot add a picture to the MP4: {err}"))?;
         track.last_tick = Some(tick);
-        track.fragment_start.get_or_insert(dts);
+        if track.fragment_start.is_none() {
+            track.fragment_start = Some(dts);
+            track.fragment_independent = keyframe;
+        }
         track.last_dts = dts;
         track.pictures += 1;
         Ok(out)
@@ -145,6 +155,7 @@ impl Track {
         Some(Output::Fragment {
             data,
             duration: next_start.saturating_sub(start),
+            independent: self.fragment_independent,
         })
     }
 

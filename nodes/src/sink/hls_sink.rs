@@ -1,10 +1,13 @@
 //! `hls_sink`: serves H.264 video as live HLS at `/hls/<name>/index.m3u8`:
 //! fragmented MP4 segments (HLS version 7, which Safari, hls.js, VLC and
-//! ffplay read) cut at keyframes, in a sliding window, kept in memory.
+//! ffplay read) cut at keyframes, in a sliding window, kept in memory. A
+//! stream without keyframes is cut by time, so memory stays bounded; a named
+//! stream (an RTMP key) that ended is forgotten
+//! [`KEEP_ENDED_STREAM`](ooblex_runtime::KEEP_ENDED_STREAM) later.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ooblex_runtime::{
     Buffer, Frame, HlsPublisher, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
@@ -28,7 +31,9 @@ pub struct HlsSinkParams {
     pub name: Option<String>,
     /// Target segment length in seconds. Segments start at keyframes, so they
     /// last at least this long, up to the next keyframe: set the encoder's
-    /// keyframe interval to match.
+    /// keyframe interval to match. A segment that reaches 12 s (or twice this,
+    /// if longer) without a keyframe is cut anyway, and the next starts
+    /// without one.
     #[schemars(range(min = 0.5, max = 30.0))]
     pub segment: f64,
     /// Segments listed in the live playlist; older ones are deleted.
@@ -107,10 +112,15 @@ impl Sink for HlsSinkNode {
     }
 
     /// Lists the stream's last segment at once. The playlist stays live: the
-    /// stream may start again (a publisher reconnecting).
+    /// stream may start again (a publisher reconnecting). A named stream is
+    /// marked ended, to be forgotten if it does not; the default one is
+    /// served as long as the node runs.
     fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
         if let Some(playlist) = self.streams.get_mut(stream) {
             playlist.add_last_segment();
+            if !stream.is_default() {
+                playlist.publisher.end(Instant::now());
+            }
         }
         Ok(())
     }
@@ -127,24 +137,18 @@ impl Sink for HlsSinkNode {
 
 impl HlsSinkNode {
     fn playlist(&mut self, stream: &StreamId, ctx: &NodeContext) -> &mut Playlist {
-        let params = &self.params;
-        self.streams.entry(stream.clone()).or_insert_with(|| {
-            let base = params.name.as_deref().unwrap_or(&ctx.id);
+        if !self.streams.contains_key(stream) {
+            let base = self.params.name.as_deref().unwrap_or(&ctx.id);
+            // Publishing forgets the streams that ended a while ago; so does the node.
             let publisher = ctx.streams.hls().publisher(&published_name(base, stream));
+            self.streams.retain(|_, playlist| playlist.publisher.is_listed());
             // A restarted node starts the stream over: stale segments would not
             // follow on from the new ones.
             publisher.clear();
-            Playlist {
-                publisher,
-                segmenter: Segmenter::new(Duration::from_secs_f64(params.segment), None),
-                target: params.segment.ceil() as u64,
-                window: params.window as usize,
-                segments: VecDeque::new(),
-                next_sequence: 0,
-                init: 0,
-                ended: false,
-            }
-        })
+            let playlist = Playlist::new(publisher, &self.params);
+            self.streams.insert(stream.clone(), playlist);
+        }
+        self.streams.get_mut(stream).expect("the playlist was just made")
     }
 }
 
@@ -154,6 +158,8 @@ struct Segment {
     duration: Duration,
     /// The header it needs (`init-<n>.mp4`).
     init: u32,
+    /// Whether it starts at a keyframe (it was not cut by time).
+    independent: bool,
 }
 
 /// One stream's live playlist and its files.
@@ -176,7 +182,27 @@ struct Playlist {
 /// Segments kept after they leave the playlist.
 const LINGER: usize = 2;
 
+/// A segment ends at any picture once it is this long (or twice the target,
+/// if longer) without a keyframe: keyframe intervals up to this (x264's
+/// default of 250 pictures lasts 10 s at 25 fps) are cut at keyframes only.
+const LONGEST_SEGMENT: Duration = Duration::from_secs(12);
+
 impl Playlist {
+    /// An empty playlist, published through `publisher`.
+    fn new(publisher: HlsPublisher, params: &HlsSinkParams) -> Playlist {
+        let target = Duration::from_secs_f64(params.segment);
+        Playlist {
+            publisher,
+            segmenter: Segmenter::new(target, Some(LONGEST_SEGMENT.max(2 * target))),
+            target: params.segment.ceil() as u64,
+            window: params.window as usize,
+            segments: VecDeque::new(),
+            next_sequence: 0,
+            init: 0,
+            ended: false,
+        }
+    }
+
     /// Lists the segment being filled, if any.
     fn add_last_segment(&mut self) {
         if let Some(last) = self.segmenter.finish() {
@@ -191,7 +217,11 @@ impl Playlist {
                 self.publisher
                     .put(&format!("init-{}.mp4", self.init), Buffer::from_vec(header));
             }
-            Output::Fragment { data, duration } => {
+            Output::Fragment {
+                data,
+                duration,
+                independent,
+            } => {
                 let sequence = self.next_sequence;
                 self.next_sequence += 1;
                 self.publisher.put(&format!("{sequence}.m4s"), Buffer::from_vec(data));
@@ -200,6 +230,7 @@ impl Playlist {
                     sequence,
                     duration,
                     init: self.init,
+                    independent,
                 });
                 while self.segments.len() > self.window + LINGER {
                     self.forget_oldest();
@@ -225,7 +256,11 @@ impl Playlist {
             .iter()
             .skip(self.segments.len().saturating_sub(self.window))
             .collect();
-        let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:7\n");
+        // Promised only while every listed segment starts at a keyframe.
+        if listed.iter().all(|segment| segment.independent) {
+            text.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
+        }
         let _ = writeln!(text, "#EXT-X-TARGETDURATION:{}", self.target.max(1));
         let first = listed.first().map_or(self.next_sequence, |s| s.sequence);
         let _ = writeln!(text, "#EXT-X-MEDIA-SEQUENCE:{first}");
@@ -252,5 +287,91 @@ impl Playlist {
             text.push_str("#EXT-X-ENDLIST\n");
         }
         self.publisher.put("index.m3u8", Buffer::from_vec(text.into_bytes()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ooblex_runtime::testing::{Harness, bare_context};
+    use ooblex_runtime::{KEEP_ENDED_STREAM, StreamRegistry};
+    use serde_json::json;
+
+    use super::*;
+    use crate::codec::h264_decode::tests::h264_frames;
+    use crate::media::h264::tests::encoded_stream;
+    use crate::test_util::kind;
+
+    /// The `#EXTINF` durations of a playlist, in seconds.
+    fn durations(playlist: &str) -> Vec<f64> {
+        playlist
+            .lines()
+            .filter_map(|line| line.strip_prefix("#EXTINF:")?.trim_end_matches(',').parse().ok())
+            .collect()
+    }
+
+    fn playlist(streams: &StreamRegistry, name: &str) -> String {
+        let file = streams.hls().file(name, "index.m3u8").expect("the playlist is served");
+        String::from_utf8(file.as_slice().to_vec()).expect("a playlist is text")
+    }
+
+    #[test]
+    fn a_stream_with_one_keyframe_is_cut_by_time() {
+        // 40 s at 30 fps, a keyframe only at the start.
+        let frames = h264_frames(encoded_stream(1200, 100_000));
+        assert_eq!(frames.iter().filter(|f| f.keyframe).count(), 1);
+        let harness = Harness::new(&kind("hls_sink"), json!({ "segment": 2, "window": 6 })).input("video", frames);
+        let streams = harness.streams.clone();
+        harness.run().result.expect("the sink ends cleanly");
+        let text = playlist(&streams, "under_test");
+        let durations = durations(&text);
+        assert!(durations.len() >= 3, "{text}");
+        assert!(
+            durations.iter().all(|&d| d <= LONGEST_SEGMENT.as_secs_f64() + 0.1),
+            "no segment grows past {LONGEST_SEGMENT:?}: {text}"
+        );
+        assert!(
+            !text.contains("#EXT-X-INDEPENDENT-SEGMENTS"),
+            "segments cut by time do not start at a keyframe: {text}"
+        );
+        for sequence in 0..durations.len() {
+            assert!(streams.hls().file("under_test", &format!("{sequence}.m4s")).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_named_stream_that_ended_is_forgotten_and_the_default_one_kept() {
+        let ctx = bare_context("live");
+        let mut sink = HlsSinkNode {
+            params: HlsSinkParams::default(),
+            streams: HashMap::new(),
+        };
+        sink.start(&ctx).expect("the sink starts");
+        let named = |key: &str| {
+            let mut frames = h264_frames(encoded_stream(3, 30));
+            for frame in &mut frames {
+                frame.stream = StreamId::new(key);
+            }
+            frames
+        };
+        for frame in named("cam1").into_iter().chain(h264_frames(encoded_stream(3, 30))) {
+            sink.consume(frame, &ctx).expect("a frame is taken");
+        }
+        sink.end_stream(&StreamId::new("cam1"), &ctx).expect("the stream ends");
+        sink.end_stream(&StreamId::default(), &ctx).expect("the stream ends");
+        let ended = Instant::now();
+        ctx.streams.forget_ended(ended + KEEP_ENDED_STREAM / 2);
+        assert_eq!(
+            ctx.streams.hls().names(),
+            ["live", "live/cam1"],
+            "kept a while for players"
+        );
+        ctx.streams.forget_ended(ended + KEEP_ENDED_STREAM);
+        assert_eq!(ctx.streams.hls().names(), ["live"], "the default stream stays");
+        for frame in named("cam2") {
+            sink.consume(frame, &ctx).expect("a frame is taken");
+        }
+        let mut held: Vec<String> = sink.streams.keys().map(|s| s.to_string()).collect();
+        held.sort();
+        assert_eq!(held, ["", "cam2"], "the node let go of the forgotten stream too");
     }
 }

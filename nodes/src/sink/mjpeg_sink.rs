@@ -82,7 +82,7 @@ impl Sink for MjpegSinkNode {
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
         let data = match frame.format {
             PixelFormat::Encoded(Codec::Jpeg) => frame.buffer.clone(),
-            _ => self.encoder.encode(&frame)?,
+            _ => self.encoder.encode(&frame, &ctx.alloc)?,
         };
         let publisher = self.publishers.entry(frame.stream.clone()).or_insert_with(|| {
             let base = self.name.as_deref().unwrap_or(&ctx.id);
@@ -94,6 +94,16 @@ impl Sink for MjpegSinkNode {
             width: frame.width,
             height: frame.height,
         });
+        Ok(())
+    }
+
+    /// Lets a named stream's publisher go: its stream ends, viewers keep its
+    /// last picture until it is forgotten, and it goes on should the stream
+    /// start again before. The default stream is served as long as the node runs.
+    fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
+        if !stream.is_default() {
+            self.publishers.remove(stream);
+        }
         Ok(())
     }
 }
@@ -141,6 +151,33 @@ mod tests {
             .and_then(|v| v.borrow().clone())
             .expect("a picture");
         assert!(picture.data.shares_memory_with(&jpeg.buffer), "no re-encoding, no copy");
+    }
+
+    #[test]
+    fn a_named_stream_that_ended_is_forgotten_and_the_default_one_kept() {
+        let ctx = ooblex_runtime::testing::bare_context("preview");
+        let mut sink = MjpegSinkNode {
+            name: None,
+            encoder: FrameEncoder::new(MjpegSink::NAME, DEFAULT_QUALITY),
+            publishers: HashMap::new(),
+        };
+        sink.start(&ctx).expect("the sink starts");
+        for key in ["", "cam2"] {
+            let mut frame = frame_from_fn(PixelFormat::Gray8, 8, 8, 0, |_, _, _| 9);
+            frame.stream = StreamId::new(key);
+            sink.consume(frame, &ctx).expect("a frame is taken");
+            sink.end_stream(&StreamId::new(key), &ctx).expect("the stream ends");
+        }
+        let ended = std::time::Instant::now();
+        ctx.streams.forget_ended(ended + ooblex_runtime::KEEP_ENDED_STREAM / 2);
+        assert_eq!(
+            ctx.streams.names(),
+            ["preview", "preview/cam2"],
+            "kept a while for viewers"
+        );
+        ctx.streams.forget_ended(ended + ooblex_runtime::KEEP_ENDED_STREAM);
+        assert_eq!(ctx.streams.names(), ["preview"], "the default stream stays");
+        assert_eq!(sink.publishers.len(), 1);
     }
 
     #[test]

@@ -24,8 +24,9 @@ use crate::streams::StreamRegistry;
 /// How long a node stopped by a reload gets to end before it is aborted.
 const NODE_STOP_GRACE: Duration = Duration::from_secs(2);
 
-/// What all nodes of a process share.
-#[derive(Clone, Default)]
+/// What all nodes of a process share. The default one's `/metrics` report
+/// its frame pool ([`MetricsRegistry::report_pool`]).
+#[derive(Clone)]
 pub struct RuntimeEnv {
     /// Frame memory.
     pub alloc: FrameAllocator,
@@ -35,6 +36,20 @@ pub struct RuntimeEnv {
     pub streams: StreamRegistry,
     /// Events for `/api/events`.
     pub events: EventBus,
+}
+
+impl Default for RuntimeEnv {
+    fn default() -> Self {
+        let alloc = FrameAllocator::new();
+        let metrics = MetricsRegistry::new();
+        metrics.report_pool(&alloc);
+        RuntimeEnv {
+            alloc,
+            metrics,
+            streams: StreamRegistry::default(),
+            events: EventBus::default(),
+        }
+    }
 }
 
 /// An output port: `(node id, port name)`.

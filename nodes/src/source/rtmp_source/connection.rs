@@ -3,20 +3,21 @@
 //! sends, the worst outcome is that its own connection is closed with a
 //! warning saying why.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ooblex_runtime::{Codec, Frame, PixelFormat};
+use ooblex_runtime::{Codec, Frame, KEEP_ENDED_STREAM, PixelFormat};
 use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
 use rml_rtmp::sessions::{ServerSession, ServerSessionConfig, ServerSessionEvent, ServerSessionResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use super::Server;
 use super::flv::{self, AvcConfig, VideoMessage};
+use super::{Server, StreamState};
 use crate::media::h264::{NAL_SPS, nal_type, sps_dimensions};
 
 /// How long a peer may take to finish the handshake.
@@ -25,6 +26,17 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 /// The gap left between a publisher's last frame and the first after it reconnects.
 const RECONNECT_GAP: Duration = Duration::from_millis(33);
+
+/// Forgets the keys whose publisher left [`KEEP_ENDED_STREAM`] or longer
+/// before `now`: one that comes back after that starts its stream afresh, as
+/// the sinks that served it have forgotten it too.
+fn forget_left(streams: &mut HashMap<String, StreamState>, now: Instant) {
+    streams.retain(|_, state| {
+        state
+            .left
+            .is_none_or(|left| now.saturating_duration_since(left) < KEEP_ENDED_STREAM)
+    });
+}
 
 /// Serves one connection until the peer leaves, logging why it ended.
 pub(super) async fn serve(server: Arc<Server>, mut socket: TcpStream, peer: SocketAddr, id: u64) {
@@ -84,16 +96,16 @@ impl Connection<'_> {
     /// what they hold for it, unless another publisher has taken it over.
     fn end_stream(&self) {
         let Some(publishing) = &self.publishing else { return };
-        let streams = self
+        let mut streams = self
             .server
             .streams
             .lock()
             .expect("RTMP stream lock is never held across a panic");
         // Under the lock, so a publisher taking over sends its frames after the end.
-        if streams
-            .get(&publishing.key)
-            .is_some_and(|state| state.publisher == self.id)
+        if let Some(state) = streams.get_mut(&publishing.key)
+            && state.publisher == self.id
         {
+            state.left = Some(Instant::now());
             self.server.out.end_stream(&publishing.stream);
         }
     }
@@ -189,8 +201,10 @@ impl Connection<'_> {
             .streams
             .lock()
             .expect("RTMP stream lock is never held across a panic");
+        forget_left(&mut streams, Instant::now());
         let state = streams.entry(key.clone()).or_default();
         state.publisher = self.id;
+        state.left = None;
         self.base = state.last_pts.map_or(Duration::ZERO, |last| last + RECONNECT_GAP);
         drop(streams);
         tracing::info!(node = %self.server.node, "RTMP: {} publishes `{key}`", self.peer);
@@ -322,5 +336,35 @@ fn feed(session: &mut ServerSession, bytes: &[u8]) -> Result<Vec<ServerSessionRe
         Ok(Ok(results)) => Ok(results),
         Ok(Err(err)) => Err(format!("broken RTMP message: {err}")),
         Err(_) => Err("broken RTMP chunk stream".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_forgotten_a_while_after_its_publisher_left() {
+        let start = Instant::now();
+        let state = |left: Option<Instant>| StreamState {
+            next_seq: 100,
+            left,
+            ..StreamState::default()
+        };
+        let mut streams = HashMap::from([
+            ("live".to_string(), state(None)),
+            ("back-soon".to_string(), state(Some(start + KEEP_ENDED_STREAM))),
+            ("gone".to_string(), state(Some(start))),
+        ]);
+        forget_left(&mut streams, start + KEEP_ENDED_STREAM);
+        let mut kept: Vec<&str> = streams.keys().map(String::as_str).collect();
+        kept.sort();
+        assert_eq!(kept, ["back-soon", "live"], "a publisher may still come back and go on");
+        forget_left(&mut streams, start + 100 * KEEP_ENDED_STREAM);
+        assert_eq!(
+            streams.keys().collect::<Vec<_>>(),
+            ["live"],
+            "a live key is never forgotten"
+        );
     }
 }

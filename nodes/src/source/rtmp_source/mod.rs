@@ -5,8 +5,9 @@
 //! With `key` set, only that key may publish, on the node's default stream;
 //! without, every key is its own stream (keys act as names, so a `key` is
 //! required when listening beyond loopback). A publisher that drops and comes
-//! back resumes its stream: numbering and timestamps go on from where they
-//! were. A new publisher on a key that is live takes over from the old one.
+//! back within [`KEEP_ENDED_STREAM`](ooblex_runtime::KEEP_ENDED_STREAM) (five
+//! minutes) resumes its stream: numbering and timestamps go on from where they
+//! were; after that, its key is forgotten. A new publisher on a key that is live takes over from the old one.
 //! When a publisher leaves, the nodes downstream are told its stream ended,
 //! so that they send on what they hold for it (an HLS segment, an MP4 fragment).
 
@@ -16,7 +17,7 @@ mod flv;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -119,6 +120,8 @@ pub(crate) struct StreamState {
     pub next_seq: u64,
     /// The last frame's presentation time.
     pub last_pts: Option<Duration>,
+    /// When its publisher left; `None` while one publishes.
+    pub left: Option<Instant>,
 }
 
 /// What each connection needs from the node.
