@@ -7,5 +7,6 @@ pub(crate) mod error;
 pub(crate) mod load;
 pub(crate) mod report;
 pub(crate) mod schema;
+pub(crate) mod schema_check;
 pub(crate) mod spec;
 pub(crate) mod validate;
