@@ -2,9 +2,9 @@
 # Runs every check: formatting, lints, all tests (which start the real binary
 # and talk to it over HTTP, ffmpeg, ffprobe and a headless browser), graph
 # validation and schema drift.
-# Installs what the tests need when it is missing: ffmpeg, curl, nasm, GStreamer,
+# Installs what the tests need when it is missing: ffmpeg, curl, nasm, npm, GStreamer,
 # Chromium and its WebDriver (Debian packages; nasm builds OpenH264's assembly,
-# without which it is 2-3x slower), hls.js from the npm registry, and the ONNX
+# without which it is 2-3x slower), hls.js with npm, and the ONNX
 # Runtime library from the `onnxruntime` wheel on PyPI, so that the tests compare
 # the tract and ONNX Runtime backends.
 set -euo pipefail
@@ -15,6 +15,7 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v nasm >/dev/null 2>&1 || missing+=(nasm)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 # GStreamer 1.22 for the `gstreamer` feature: headers to build against, the
 # elements its node kinds use (x264, RTSP, RTMP, decoders) and the RTSP server
 # the tests stand a camera up with.
@@ -44,14 +45,16 @@ fi
 ORT_DYLIB_PATH="$(ls "$PWD/$ort_dir"/onnxruntime/capi/libonnxruntime.so.* | head -n 1)"
 export ORT_DYLIB_PATH
 
-# hls.js, the player most web pages use for HLS, from the npm registry.
+# hls.js, the player most web pages use for HLS, packed by npm from the registry
+# its own settings name (a mirror or proxy included), and checked by its sha256.
 hlsjs_version=1.7.4
 hlsjs_sha256=e4ab3d5d13f7cca9ef241d098f39686e19fd451831ba07dc9943482fd5ff75c7
 if [ "$(cat target/hls.js/version 2>/dev/null)" != "$hlsjs_version" ]; then
-    echo "==> fetching hls.js $hlsjs_version (npm registry)"
+    echo "==> fetching hls.js $hlsjs_version (npm pack)"
     rm -rf target/hls.js
     mkdir -p target/hls.js
-    curl -fsSL -o target/hls.js/hls.js.tgz "https://registry.npmjs.org/hls.js/-/hls.js-$hlsjs_version.tgz"
+    (cd target/hls.js && npm pack --silent "hls.js@$hlsjs_version" >/dev/null)
+    mv "target/hls.js/hls.js-$hlsjs_version.tgz" target/hls.js/hls.js.tgz
     echo "$hlsjs_sha256  target/hls.js/hls.js.tgz" | sha256sum --check --quiet
     tar -xzf target/hls.js/hls.js.tgz -C target/hls.js package/dist/hls.min.js
     echo "$hlsjs_version" >target/hls.js/version

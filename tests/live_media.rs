@@ -1,7 +1,8 @@
 //! Live video in and out with real peers: ffmpeg publishes over RTMP as OBS
 //! would, and the MJPEG, HLS and MP4 outputs are read back by an HTTP client
 //! and ffprobe. Bad peers (garbage, a dropped handshake, a wrong key, another
-//! codec) are turned away without disturbing the stream.
+//! codec) are turned away without disturbing the stream, and so are streams
+//! the decoder cannot read (High 4:4:4, High 10), each named once in the log.
 
 mod support;
 
@@ -166,6 +167,90 @@ nodes:
     }
     // Both publishes, in one recording that ffprobe reads to the last frame.
     assert_eq!(probe(&recording), "h264,320,240,150", "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn streams_the_decoder_cannot_read_are_named_once_and_counted_while_others_decode() {
+    let dir = scratch("refused");
+    let rtmp = free_port();
+    let graph = dir.join("graph.yaml");
+    // Without a `key`, every stream key is a stream of its own.
+    std::fs::write(
+        &graph,
+        format!(
+            r#"version: 1
+name: refused-profiles
+nodes:
+  obs:
+    kind: rtmp_source
+    params: {{ listen: "127.0.0.1:{rtmp}", app: live }}
+  decoded:
+    kind: h264_decode
+    inputs: {{ video: obs }}
+  preview:
+    kind: mjpeg_sink
+    inputs: {{ video: decoded }}
+"#
+        ),
+    )
+    .expect("the graph is written");
+    let server = Server::start(graph.to_str().expect("utf-8 path"), &["--no-status"]);
+    let url = |key: &str| format!("rtmp://127.0.0.1:{rtmp}/live/{key}");
+
+    // At once: libx264 as ffmpeg sets it up for RGB input (no `-pix_fmt`:
+    // High 4:4:4), 10-bit 4:2:0 (High 10), and a good stream on a third key.
+    // Each bad one sends three keyframes, each with its parameter sets.
+    let publishers = [
+        ("rgb", vec!["-c:v", "libx264", "-g", "30"]),
+        ("tenbit", vec!["-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-g", "30"]),
+        ("good", X264.to_vec()),
+    ]
+    .map(|(key, codec)| {
+        let url = url(key);
+        std::thread::spawn(move || publish(&url, 3, &codec))
+    });
+    for publisher in publishers {
+        let (status, err) = publisher.join().expect("the publisher thread ends");
+        assert!(status.success(), "ffmpeg publishes: {err}");
+    }
+    assert_eq!(frames_out(&server, "obs", 270), 270, "the source takes every stream");
+    assert_eq!(
+        frames_out(&server, "decoded", 90),
+        90,
+        "the good stream is decoded, frame for frame"
+    );
+    assert_eq!(frames_out(&server, "preview", 90), 90, "and served");
+    assert_eq!(server.metric("ooblex_node_streams_refused_total", "decoded"), Some(2));
+    assert_eq!(server.metric("ooblex_node_frame_errors_total", "decoded"), Some(180));
+    let graph_state: serde_json::Value =
+        serde_json::from_str(&server.get("/api/graph").expect("the graph API answers")).expect("JSON");
+    let decoded = graph_state["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|node| node["node"] == "decoded"))
+        .unwrap_or_else(|| panic!("`decoded` in /api/graph: {graph_state}"));
+    assert_eq!(decoded["streams_refused"], 2, "{decoded}");
+
+    server.signal("INT");
+    let (status, log) = server.wait(Duration::from_secs(20));
+    assert!(status.success(), "{log}");
+    for (key, what) in [
+        (
+            "rgb",
+            "H.264 High 4:4:4 Predictive profile, 4:4:4 chroma, 8-bit, progressive",
+        ),
+        ("tenbit", "H.264 High 10 profile, 4:2:0 chroma, 10-bit, progressive"),
+    ] {
+        let told = format!("cannot decode stream `{key}`: it is {what}");
+        assert_eq!(log.matches(&told).count(), 1, "`{told}` once in the log:\n{log}");
+    }
+    for fix in ["-pix_fmt yuv420p -profile:v high", "Color Format to NV12 or I420"] {
+        assert_eq!(log.matches(fix).count(), 2, "`{fix}` with each refusal:\n{log}");
+    }
+    assert!(
+        !log.contains("OpenH264 error"),
+        "nothing was fed to OpenH264 to fail:\n{log}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

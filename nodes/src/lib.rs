@@ -67,6 +67,7 @@ pub use infer::face_redact::{FaceBlur, FacePixelate, FaceRedactParams, FaceSourc
 pub use infer::face_swap::{FaceSwap, FaceSwapParams};
 pub use infer::generic::{FitParam, Infer, InferParams};
 pub use infer::object_detect::{ObjectDetect, ObjectDetectParams};
+pub use infer::params::{BackendChoosesThreads, DefaultThreads, InferenceParams, OneThread};
 pub use infer::style_transfer::{StyleRef, StyleTransfer, StyleTransferParams};
 pub use params::RawFormat;
 pub use sink::hls_sink::{HlsSink, HlsSinkParams};

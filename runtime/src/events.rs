@@ -31,7 +31,7 @@ pub enum Event {
         /// Every problem.
         errors: Vec<DiagnosticReport>,
     },
-    /// A node changed state (started, failed, restarting, finished, stopped).
+    /// A node changed state (starting, running, restarting, failed, finished, stopped).
     NodeState {
         /// Node id.
         node: String,

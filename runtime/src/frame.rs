@@ -168,8 +168,9 @@ impl fmt::Display for PixelFormat {
     }
 }
 
-/// The name of one stream among the many a graph may carry (an RTMP key, a
-/// WHIP publisher, a camera). Single-stream sources use the default, empty id.
+/// The name of one stream among the many a graph may carry: for now, each
+/// stream key of an `rtmp_source` that takes any key. Single-stream sources
+/// use the default, empty id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StreamId(Arc<str>);
 

@@ -42,6 +42,7 @@ pub use graph::error::{Diagnostic, DiagnosticReport, GraphError};
 pub use graph::load::{GraphErrors, LoadFileError, LoadedGraph, load_file, load_str};
 pub use graph::negotiate::Conversion;
 pub use graph::schema::{SCHEMA_ID, graph_schema, graph_schema_json};
+pub use graph::schema_check::{SchemaChecked, SchemaDrift, check_graph_schema};
 pub use graph::spec::{GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LongInput, Name, NodeSpec, RestartPolicy};
 pub use graph::validate::{
     DEFAULT_FILE_QUEUE, DEFAULT_LIVE_H264_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph,

@@ -157,6 +157,9 @@ pub struct NodeMetrics {
     pub frame_errors: AtomicU64,
     /// Times the node was started again after a failure.
     pub restarts: AtomicU64,
+    /// Streams the node turned away because it cannot read them (an H.264
+    /// profile its decoder lacks): one per stream, however many frames.
+    pub streams_refused: AtomicU64,
     /// Time spent processing one frame.
     pub process_time: Histogram,
     /// Time from capture to this node's output.
@@ -175,6 +178,7 @@ impl NodeMetrics {
             frames_out: AtomicU64::new(0),
             frame_errors: AtomicU64::new(0),
             restarts: AtomicU64::new(0),
+            streams_refused: AtomicU64::new(0),
             process_time: Histogram::default(),
             latency: Histogram::default(),
             state: Mutex::new((NodeState::Starting, None)),
@@ -239,6 +243,7 @@ impl NodeMetrics {
             drops: self.drops(),
             queue_depth: self.queue_depth(),
             restarts: self.restarts.load(Ordering::Relaxed),
+            streams_refused: self.streams_refused.load(Ordering::Relaxed),
             latency_p50_ms: ms(self.latency.quantile(0.5)),
             latency_p95_ms: ms(self.latency.quantile(0.95)),
             latency_p99_ms: ms(self.latency.quantile(0.99)),
@@ -270,6 +275,8 @@ pub struct NodeSnapshot {
     pub queue_depth: usize,
     /// Restarts after failures.
     pub restarts: u64,
+    /// Streams turned away because the node cannot read them.
+    pub streams_refused: u64,
     /// Median capture-to-output latency.
     pub latency_p50_ms: Option<f64>,
     /// 95th percentile latency.
@@ -351,7 +358,7 @@ impl MetricsRegistry {
     pub fn render_prometheus(&self) -> String {
         let nodes = self.nodes.read().expect("metrics lock is never held across a panic");
         let mut out = String::new();
-        let counters: [Exposed<u64>; 6] = [
+        let counters: [Exposed<u64>; 7] = [
             (
                 "ooblex_node_frames_in_total",
                 "Frames taken from the node's input queues.",
@@ -375,6 +382,11 @@ impl MetricsRegistry {
             ("ooblex_node_restarts_total", "Restarts after failures.", |m| {
                 m.restarts.load(Ordering::Relaxed)
             }),
+            (
+                "ooblex_node_streams_refused_total",
+                "Streams the node cannot read and turned away (the log says why and how to fix it).",
+                |m| m.streams_refused.load(Ordering::Relaxed),
+            ),
             (
                 "ooblex_node_queue_depth",
                 "Frames waiting in the node's input queues.",

@@ -1,6 +1,14 @@
 //! `h264_decode`: H.264 access units to raw I420 pictures, with OpenH264.
+//!
+//! Each stream gets its own decoder. A stream OpenH264 cannot decode (High
+//! 4:4:4, High 10, interlaced: see [`crate::codec::h264_support`]) is named
+//! in one warning with how to fix it at the publisher and counted in the
+//! node's `streams_refused`; its frames are then dropped, counted as frame
+//! errors without a log line each, until a keyframe comes whose parameter
+//! set OpenH264 reads, or the stream ends.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 use ooblex_runtime::{
     Codec, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
@@ -12,7 +20,9 @@ use openh264::formats::YUVSource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::codec::h264_support;
 use crate::media::h264::is_keyframe;
+use crate::media::h264_format::StreamFormat;
 use crate::media::raw::{I420_OUT, new_picture};
 
 /// Params of `h264_decode` (none yet).
@@ -53,6 +63,9 @@ struct StreamDecoder {
     decoder: Decoder,
     /// After an error, frames are skipped up to the next keyframe.
     broken: bool,
+    /// The stream is coded in a way OpenH264 cannot decode (said once):
+    /// frames are dropped until a keyframe with a parameter set it reads.
+    refused: bool,
     /// Frames given to the decoder whose pictures have not come out yet. With
     /// B-frames pictures come out in presentation order, a few frames late:
     /// each picture belongs to the pending frame that shows first.
@@ -67,6 +80,54 @@ struct StreamDecoder {
 
 /// Most frames a decoder holds back; more means the stream lost track.
 const MOST_PENDING: usize = 16;
+
+impl StreamDecoder {
+    /// A fresh OpenH264 decoder for one stream.
+    fn new() -> Result<StreamDecoder, NodeError> {
+        // Flushing after each call (the crate's default) breaks streams with
+        // B-frames; each call says whether to flush.
+        let decoder = Decoder::with_api_config(
+            OpenH264API::from_source(),
+            DecoderConfig::new().flush_after_decode(Flush::NoFlush),
+        )
+        .map_err(|err| NodeError::failed(format!("`h264_decode` cannot start OpenH264: {err}")))?;
+        Ok(StreamDecoder {
+            decoder,
+            broken: false,
+            refused: false,
+            pending: Vec::new(),
+            reordered: false,
+        })
+    }
+
+    /// Whether `frame` is to be dropped because the stream's format is one
+    /// OpenH264 cannot decode. The parameter set of each keyframe decides:
+    /// the first unreadable one is told once and counts the stream as
+    /// refused; a readable one after it starts the stream on a fresh decoder.
+    fn refuses(&mut self, frame: &Frame, ctx: &NodeContext) -> Result<bool, NodeError> {
+        // A parameter set that does not parse is left to OpenH264 to reject.
+        if let Some(Ok(format)) = StreamFormat::find(frame.buffer.as_slice()) {
+            match h264_support::check(&format) {
+                Ok(()) if self.refused => {
+                    tracing::info!(node = %ctx.id, stream = %frame.stream, "H.264 {format}: decoding resumes");
+                    *self = StreamDecoder::new()?;
+                }
+                Ok(()) => {}
+                Err(unreadable) if !self.refused => {
+                    tracing::warn!(node = %ctx.id, "{}", unreadable.message(&frame.stream));
+                    ctx.metrics.streams_refused.fetch_add(1, Ordering::Relaxed);
+                    self.refused = true;
+                    self.pending.clear();
+                }
+                Err(_) => {}
+            }
+        }
+        if self.refused {
+            ctx.metrics.frame_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(self.refused)
+    }
+}
 
 /// The pending frame that shows first.
 fn take_first(pending: &mut Vec<Frame>) -> Option<Frame> {
@@ -104,19 +165,11 @@ impl Transform for H264DecodeNode {
         }
         let stream = match self.streams.entry(frame.stream.clone()) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(StreamDecoder {
-                // Flushing after each call (the crate's default) breaks streams
-                // with B-frames; each call says whether to flush.
-                decoder: Decoder::with_api_config(
-                    OpenH264API::from_source(),
-                    DecoderConfig::new().flush_after_decode(Flush::NoFlush),
-                )
-                .map_err(|err| NodeError::failed(format!("`h264_decode` cannot start OpenH264: {err}")))?,
-                broken: false,
-                pending: Vec::new(),
-                reordered: false,
-            }),
+            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(StreamDecoder::new()?),
         };
+        if stream.refuses(&frame, ctx)? {
+            return Ok(None);
+        }
         let data = frame.buffer.as_slice();
         if stream.broken {
             if !is_keyframe(data) {
@@ -134,6 +187,7 @@ impl Transform for H264DecodeNode {
             broken,
             pending,
             reordered,
+            ..
         } = stream;
         *reordered |= frame.dts.is_some();
         let flush = if *reordered { Flush::NoFlush } else { Flush::Flush };
@@ -224,6 +278,7 @@ pub(crate) mod tests {
 
     use super::H264DecodeNode;
     use crate::media::h264::tests::encoded_stream;
+    use crate::media::h264_format::tests::x264_stream;
     use crate::test_util::kind;
 
     /// H.264 frames of `units`, 33 ms apart, keyframes marked.
@@ -309,6 +364,65 @@ pub(crate) mod tests {
             let shown = decode.process(frame.clone(), &ctx).expect("decodes");
             assert_eq!(shown.map(|f| f.seq), Some(seq), "frame {seq} is shown at once");
         }
+    }
+
+    /// `units` as frames of stream `name`.
+    fn on_stream(name: &str, units: Vec<Vec<u8>>) -> Vec<Packet> {
+        h264_frames(units)
+            .into_iter()
+            .map(|mut frame| {
+                frame.stream = StreamId::new(name);
+                Packet::Frame(frame)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stream_openh264_cannot_decode_is_refused_once_while_others_decode() {
+        let x264 = |frames, pix_fmt| x264_stream(frames, &["-pix_fmt", pix_fmt, "-g", "3"]);
+        // High 4:4:4 on `studio`, interleaved with a good stream on `other`.
+        let mut input = Vec::new();
+        for (bad, good) in on_stream("studio", x264(6, "yuv444p"))
+            .into_iter()
+            .zip(on_stream("other", x264(6, "yuv420p")))
+        {
+            input.extend([bad, good]);
+        }
+        // The publisher comes back with 8-bit 4:2:0: its first keyframe resumes decoding.
+        input.extend(on_stream("studio", x264(3, "yuv420p")));
+        // After a stream end, a new High 10 publisher on the key is refused anew.
+        input.push(Packet::StreamEnd(StreamId::new("studio")));
+        input.extend(on_stream("studio", x264(3, "yuv420p10le")));
+        let out = Harness::new(&kind("h264_decode"), json!({}))
+            .input_packets("video", input)
+            .run();
+        out.result.as_ref().expect("refusing a stream does not stop the node");
+        let decoded = |name: &str| {
+            out.video()
+                .iter()
+                .filter(|frame| frame.stream == StreamId::new(name))
+                .map(|frame| (frame.seq, frame.width, frame.height))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(decoded("other"), (0..6).map(|seq| (seq, 64, 48)).collect::<Vec<_>>());
+        assert_eq!(decoded("studio"), [(0, 64, 48), (1, 64, 48), (2, 64, 48)]);
+        let count = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(count(&out.metrics.streams_refused), 2, "High 4:4:4, then High 10");
+        assert_eq!(count(&out.metrics.frame_errors), 9, "every refused frame is counted");
+    }
+
+    #[test]
+    fn a_monochrome_stream_decodes_with_grey_chroma() {
+        let out = Harness::new(&kind("h264_decode"), json!({}))
+            .input("video", h264_frames(x264_stream(2, &["-pix_fmt", "gray"])))
+            .run();
+        let video = out.video();
+        assert_eq!(video.len(), 2);
+        assert!(
+            video[0].plane(1).iter().all(|&v| v.abs_diff(128) <= 2),
+            "{:?}",
+            &video[0].plane(1)[..8]
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ooblex_infer::{BackendKind, Device, Task};
+use ooblex_infer::Task;
 use ooblex_runtime::{
     FormatSet, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat,
     Transform, VIDEO_OUT, transform_node,
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::effect::blur::blur_plane;
 use crate::effect::colour::Colour;
+use crate::infer::params::InferenceParams;
 use crate::infer::runner::{RunOn, check_model};
 use crate::infer::segmenter::{DEFAULT_SEGMENTATION_MODEL, Segmenter};
 use crate::media::fit::Fitter;
@@ -29,10 +30,6 @@ fn default_model() -> String {
     DEFAULT_SEGMENTATION_MODEL.to_string()
 }
 
-fn default_threads() -> u32 {
-    1
-}
-
 /// Params of `background_blur`. Changing them restarts the node.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,16 +41,9 @@ pub struct BackgroundBlurParams {
     #[serde(default = "default_radius")]
     #[schemars(range(min = 1, max = 100))]
     pub radius: u32,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    #[serde(default)]
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    #[serde(default)]
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[serde(default = "default_threads")]
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams,
 }
 
 fn default_radius() -> u32 {
@@ -73,16 +63,9 @@ pub struct BackgroundReplaceParams {
     /// A picture (PNG or JPEG) for the new background, stretched to the frame.
     #[serde(default)]
     pub image: Option<String>,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    #[serde(default)]
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    #[serde(default)]
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[serde(default = "default_threads")]
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams,
 }
 
 fn default_colour() -> Colour {
@@ -110,16 +93,9 @@ pub struct BackgroundRemoveParams {
     /// `alpha`: rgba frames with the mask as alpha; `green`: a green screen behind the person.
     #[serde(default)]
     pub output: RemoveOutput,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    #[serde(default)]
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    #[serde(default)]
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[serde(default = "default_threads")]
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams,
 }
 
 /// The `background_blur` node kind.
@@ -137,11 +113,7 @@ impl NodeKind for BackgroundBlur {
     }
 
     fn build(params: &BackgroundBlurParams) -> Result<Box<dyn Node>, NodeError> {
-        let run_on = RunOn {
-            backend: params.backend,
-            device: params.device,
-            threads: params.threads,
-        };
+        let run_on = params.inference.run_on();
         background_node(Self::NAME, &params.model, run_on, Background::Blur(params.radius))
     }
 }
@@ -166,11 +138,7 @@ impl NodeKind for BackgroundReplace {
     }
 
     fn build(params: &BackgroundReplaceParams) -> Result<Box<dyn Node>, NodeError> {
-        let run_on = RunOn {
-            backend: params.backend,
-            device: params.device,
-            threads: params.threads,
-        };
+        let run_on = params.inference.run_on();
         let background = match &params.image {
             Some(path) => Background::Picture(load_picture(path)?),
             None => Background::Colour(params.color),
@@ -202,11 +170,7 @@ impl NodeKind for BackgroundRemove {
     }
 
     fn build(params: &BackgroundRemoveParams) -> Result<Box<dyn Node>, NodeError> {
-        let run_on = RunOn {
-            backend: params.backend,
-            device: params.device,
-            threads: params.threads,
-        };
+        let run_on = params.inference.run_on();
         let background = match params.output {
             RemoveOutput::Alpha => Background::Transparent,
             RemoveOutput::Green => Background::Colour(SCREEN_GREEN),

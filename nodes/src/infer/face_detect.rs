@@ -1,6 +1,6 @@
 //! `face_detect`: finds faces, with key points when the model gives them.
 
-use ooblex_infer::{BackendKind, Device, Task};
+use ooblex_infer::Task;
 use ooblex_runtime::{
     Frame, InputPortSpec, MediaType, Metadata, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
     VIDEO_IN, VIDEO_OUT,
@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::infer::annotate::{Annotate, annotate_node};
 use crate::infer::detector::Detector;
-use crate::infer::runner::{RunOn, check_model};
+use crate::infer::params::InferenceParams;
+use crate::infer::runner::check_model;
 
 /// Default face model: small and fast enough for every frame on a CPU.
 pub const DEFAULT_FACE_MODEL: &str = "blazeface";
@@ -34,13 +35,9 @@ pub struct FaceDetectParams {
     /// For models that take any size (`centerface`): longest side of the picture the model sees, in pixels (frames are only scaled down); smaller is faster.
     #[schemars(range(min = 32, max = 4096))]
     pub size: u32,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams,
 }
 
 impl Default for FaceDetectParams {
@@ -49,9 +46,7 @@ impl Default for FaceDetectParams {
             model: DEFAULT_FACE_MODEL.to_string(),
             threshold: DEFAULT_FACE_THRESHOLD,
             size: DEFAULT_FACE_SIZE,
-            backend: BackendKind::default(),
-            device: Device::default(),
-            threads: 1,
+            inference: InferenceParams::default(),
         }
     }
 }
@@ -59,11 +54,7 @@ impl Default for FaceDetectParams {
 impl FaceDetectParams {
     /// Opens the detector these params describe, for node kind `kind`.
     pub(crate) fn open(&self, kind: &'static str) -> Result<Detector, NodeError> {
-        let run_on = RunOn {
-            backend: self.backend,
-            device: self.device,
-            threads: self.threads,
-        };
+        let run_on = self.inference.run_on();
         Detector::open(
             kind,
             &self.model,

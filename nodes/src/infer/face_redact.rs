@@ -1,6 +1,6 @@
 //! `face_blur` and `face_pixelate`: privacy redaction of every face in the picture.
 
-use ooblex_infer::{BackendKind, Device, Task};
+use ooblex_infer::Task;
 use ooblex_runtime::{
     Detection, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, Transform,
     VIDEO_OUT, transform_node,
@@ -12,6 +12,7 @@ use crate::effect::blur::blur_plane;
 use crate::effect::pixelate::pixelate_plane;
 use crate::infer::detector::Detector;
 use crate::infer::face_detect::{DEFAULT_FACE_MODEL, DEFAULT_FACE_SIZE, DEFAULT_FACE_THRESHOLD, FaceDetectParams};
+use crate::infer::params::InferenceParams;
 use crate::infer::runner::check_model;
 use crate::media::pixels::convert;
 use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, RawMut, RawView, new_picture};
@@ -52,13 +53,9 @@ pub struct FaceRedactParams {
     /// `face_pixelate` only: blocks across each face; fewer is coarser.
     #[schemars(range(min = 2, max = 64))]
     pub blocks: u32,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams,
 }
 
 impl Default for FaceRedactParams {
@@ -70,9 +67,7 @@ impl Default for FaceRedactParams {
             size: DEFAULT_FACE_SIZE,
             padding: DEFAULT_PADDING,
             blocks: DEFAULT_BLOCKS,
-            backend: BackendKind::default(),
-            device: Device::default(),
-            threads: 1,
+            inference: InferenceParams::default(),
         }
     }
 }
@@ -92,9 +87,7 @@ impl FaceRedactParams {
                     model: self.model.clone(),
                     threshold: self.threshold,
                     size: self.size,
-                    backend: self.backend,
-                    device: self.device,
-                    threads: self.threads,
+                    inference: self.inference,
                 }
                 .open(kind)?,
             ),

@@ -3,7 +3,7 @@
 //! similarity transform, warped, colour-matched and blended through a soft oval, so no
 //! hard edge shows.
 
-use ooblex_infer::{BackendKind, Device, Task};
+use ooblex_infer::Task;
 use ooblex_runtime::{
     Detection, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat,
     Transform, VIDEO_OUT, transform_node,
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::infer::detector::Detector;
 use crate::infer::face_detect::{DEFAULT_FACE_SIZE, FaceDetectParams};
+use crate::infer::params::InferenceParams;
 use crate::infer::runner::check_model;
 use crate::media::pixels::convert;
 use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, RawMut, RawView, new_picture};
@@ -37,13 +38,9 @@ pub struct FaceSwapParams {
     /// For models that take any size: longest side of the picture the model sees, in pixels (frames are only scaled down).
     #[schemars(range(min = 32, max = 4096))]
     pub size: u32,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams,
 }
 
 impl Default for FaceSwapParams {
@@ -53,9 +50,7 @@ impl Default for FaceSwapParams {
             model: DEFAULT_SWAP_MODEL.to_string(),
             threshold: DEFAULT_SWAP_THRESHOLD,
             size: DEFAULT_FACE_SIZE,
-            backend: BackendKind::default(),
-            device: Device::default(),
-            threads: 1,
+            inference: InferenceParams::default(),
         }
     }
 }
@@ -88,9 +83,7 @@ impl NodeKind for FaceSwap {
             model: params.model.clone(),
             threshold: params.threshold,
             size: params.size,
-            backend: params.backend,
-            device: params.device,
-            threads: params.threads,
+            inference: params.inference,
         }
         .open(Self::NAME)?;
         let reference = match &params.reference {

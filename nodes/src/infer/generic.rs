@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ooblex_infer::{BackendKind, Device, ModelStore};
+use ooblex_infer::ModelStore;
 use ooblex_runtime::{
     Frame, InputPortSpec, MediaType, Metadata, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
     TensorData, VIDEO_IN, VIDEO_OUT,
@@ -11,8 +11,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::infer::annotate::{Annotate, annotate_node};
+use crate::infer::params::{BackendChoosesThreads, InferenceParams};
 use crate::infer::picture::Fit;
-use crate::infer::runner::{ModelRunner, RunOn};
+use crate::infer::runner::ModelRunner;
 use crate::media::raw::{ALL_RAW, RawView};
 
 /// How `infer` fits frames into a fixed-size model input.
@@ -38,16 +39,9 @@ pub struct InferParams {
     #[serde(default)]
     #[schemars(range(min = 16, max = 8192))]
     pub size: Option<u32>,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    #[serde(default)]
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    #[serde(default)]
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[serde(default)]
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams<BackendChoosesThreads>,
 }
 
 /// The `infer` node kind.
@@ -75,11 +69,7 @@ impl NodeKind for Infer {
     }
 
     fn build(params: &InferParams) -> Result<Box<dyn Node>, NodeError> {
-        let run_on = RunOn {
-            backend: params.backend,
-            device: params.device,
-            threads: params.threads,
-        };
+        let run_on = params.inference.run_on();
         let runner = ModelRunner::open_any(Self::NAME, &params.model, run_on)?;
         let fit = match params.fit {
             Some(FitParam::Stretch) => Fit::Stretch,

@@ -10,6 +10,7 @@ pub(crate) mod face_redact;
 pub(crate) mod face_swap;
 pub(crate) mod generic;
 pub(crate) mod object_detect;
+pub(crate) mod params;
 pub(crate) mod picture;
 pub(crate) mod runner;
 pub(crate) mod segmenter;

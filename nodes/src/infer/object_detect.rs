@@ -1,6 +1,6 @@
 //! `object_detect`: finds objects of the model's classes (people, cars, cats, ...).
 
-use ooblex_infer::{BackendKind, Device, Task};
+use ooblex_infer::Task;
 use ooblex_runtime::{
     Frame, InputPortSpec, Metadata, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, VIDEO_IN,
     VIDEO_OUT,
@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::infer::annotate::{Annotate, annotate_node};
 use crate::infer::detector::Detector;
 use crate::infer::face_detect::DETECTIONS_OUT;
-use crate::infer::runner::{RunOn, manifest_for};
+use crate::infer::params::InferenceParams;
+use crate::infer::runner::manifest_for;
 
 /// Default object detection model (80 COCO classes).
 pub const DEFAULT_OBJECT_MODEL: &str = "nanodet_g";
@@ -29,13 +30,9 @@ pub struct ObjectDetectParams {
     pub threshold: f32,
     /// Keep only these labels (e.g. `[person, car]`); empty keeps every class.
     pub labels: Vec<String>,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams,
 }
 
 impl Default for ObjectDetectParams {
@@ -44,9 +41,7 @@ impl Default for ObjectDetectParams {
             model: DEFAULT_OBJECT_MODEL.to_string(),
             threshold: DEFAULT_OBJECT_THRESHOLD,
             labels: Vec::new(),
-            backend: BackendKind::default(),
-            device: Device::default(),
-            threads: 1,
+            inference: InferenceParams::default(),
         }
     }
 }
@@ -83,11 +78,7 @@ impl NodeKind for ObjectDetect {
     }
 
     fn build(params: &ObjectDetectParams) -> Result<Box<dyn Node>, NodeError> {
-        let run_on = RunOn {
-            backend: params.backend,
-            device: params.device,
-            threads: params.threads,
-        };
+        let run_on = params.inference.run_on();
         let detector = Detector::open(
             Self::NAME,
             &params.model,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use ooblex_infer::{BackendKind, Device, Layout, Manifest, Task, TensorView};
+use ooblex_infer::{Layout, Manifest, Task, TensorView};
 use ooblex_runtime::{
     Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat, Transform,
     VIDEO_OUT, transform_node,
@@ -11,8 +11,9 @@ use ooblex_runtime::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::infer::params::InferenceParams;
 use crate::infer::picture::Fit;
-use crate::infer::runner::{ModelRunner, RunOn, manifest_for};
+use crate::infer::runner::{ModelRunner, manifest_for};
 use crate::media::fit::Fitter;
 use crate::media::raw::{PACKED_RGB, PACKED_RGB_IN, RawView, new_picture};
 
@@ -47,13 +48,9 @@ pub struct StyleTransferParams {
     /// How much of the restyled picture to show over the original, 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
     pub strength: f32,
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
-    pub backend: BackendKind,
-    /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
-    pub device: Device,
-    /// Threads one inference may use; 0 lets the backend choose.
-    #[schemars(range(max = 256))]
-    pub threads: u32,
+    /// Where and how the model runs: `backend`, `device` and `threads`.
+    #[serde(flatten)]
+    pub inference: InferenceParams,
 }
 
 impl Default for StyleTransferParams {
@@ -64,9 +61,7 @@ impl Default for StyleTransferParams {
             styles: BTreeMap::new(),
             size: DEFAULT_STYLE_SIZE,
             strength: 1.0,
-            backend: BackendKind::default(),
-            device: Device::default(),
-            threads: 1,
+            inference: InferenceParams::default(),
         }
     }
 }
@@ -141,11 +136,7 @@ impl NodeKind for StyleTransfer {
     }
 
     fn build(params: &StyleTransferParams) -> Result<Box<dyn Node>, NodeError> {
-        let run_on = RunOn {
-            backend: params.backend,
-            device: params.device,
-            threads: params.threads,
-        };
+        let run_on = params.inference.run_on();
         let runner = ModelRunner::open(Self::NAME, &params.model, Task::StyleTransfer, run_on)?;
         let weights = style_weights(params, runner.manifest())
             .map_err(|issue| NodeError::startup(format!("`{}`: {}", Self::NAME, issue.message)))?;

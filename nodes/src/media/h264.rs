@@ -77,11 +77,15 @@ impl StreamConfig {
     }
 }
 
+/// A sequence parameter set (a NAL unit without start code), parsed.
+pub(crate) fn parse_sps(sps: &[u8]) -> Result<SeqParameterSet, String> {
+    SeqParameterSet::from_bits(RefNal::new(sps, &[], true).rbsp_bits())
+        .map_err(|err| format!("the H.264 sequence parameter set does not parse: {err:?}"))
+}
+
 /// The cropped picture size a sequence parameter set describes.
 pub(crate) fn sps_dimensions(sps: &[u8]) -> Result<(u32, u32), String> {
-    let parsed = SeqParameterSet::from_bits(RefNal::new(sps, &[], true).rbsp_bits())
-        .map_err(|err| format!("the H.264 sequence parameter set does not parse: {err:?}"))?;
-    parsed
+    parse_sps(sps)?
         .pixel_dimensions()
         .map_err(|err| format!("the H.264 sequence parameter set has no valid size: {err:?}"))
 }

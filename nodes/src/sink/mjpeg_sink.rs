@@ -19,7 +19,7 @@ use crate::sink::{check_stream_name, published_name};
 #[serde(deny_unknown_fields, default)]
 pub struct MjpegSinkParams {
     /// Stream name, served at `/streams/<name>.mjpg`; defaults to the node id.
-    /// Frames of a named stream (an RTMP key, a WHIP publisher) go to `<name>/<stream>`.
+    /// Frames of a named stream (an RTMP stream key) go to `<name>/<stream>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// JPEG quality for raw frames, 1 to 100; JPEG frames are published as they are.

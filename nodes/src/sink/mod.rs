@@ -10,7 +10,7 @@ pub(crate) mod y4m_sink;
 use ooblex_runtime::{ParamIssue, StreamId};
 
 /// The name a sink publishes `stream` under: `base` for the default stream,
-/// `<base>/<stream>` for a named one (an RTMP key, a WHIP publisher).
+/// `<base>/<stream>` for a named one (an RTMP stream key).
 pub(crate) fn published_name(base: &str, stream: &StreamId) -> String {
     if stream.is_default() {
         base.to_string()

@@ -8,5 +8,6 @@ pub(crate) mod load;
 pub(crate) mod negotiate;
 pub(crate) mod report;
 pub(crate) mod schema;
+pub(crate) mod schema_check;
 pub(crate) mod spec;
 pub(crate) mod validate;

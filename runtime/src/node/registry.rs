@@ -65,6 +65,11 @@ impl Registry {
         Some((self.kinds.get(converter.kind)?, converter))
     }
 
+    /// The kinds this build leaves out, sorted by name.
+    pub fn unbuilt_kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.not_built.keys().copied()
+    }
+
     /// How to get kind `name` when this build leaves it out.
     pub fn how_to_build(&self, name: &str) -> Option<&'static str> {
         self.not_built.get(name).copied()
