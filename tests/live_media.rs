@@ -187,14 +187,16 @@ nodes:
     params: {{ listen: "127.0.0.1:{rtmp}", app: live }}
   decoded:
     kind: h264_decode
-    inputs: {{ video: obs }}
+    inputs: {{ video: {{ from: obs, policy: block }} }}
   preview:
     kind: mjpeg_sink
-    inputs: {{ video: decoded }}
+    inputs: {{ video: {{ from: decoded, policy: block }} }}
 "#
         ),
     )
     .expect("the graph is written");
+    // The edges block so that every frame is counted, as live edges would drop
+    // on a busy machine.
     let server = Server::start(graph.to_str().expect("utf-8 path"), &["--no-status"]);
     let url = |key: &str| format!("rtmp://127.0.0.1:{rtmp}/live/{key}");
 
