@@ -16,8 +16,9 @@ use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::spec::{InputRef, LongInput, Name, NodeSpec, RestartPolicy};
 use crate::graph::validate::{ResolvedInput, ResolvedNode};
 use crate::node::formats::FormatSet;
+use crate::node::kind::KindInfo;
 use crate::node::port::MediaType;
-use crate::node::registry::Registry;
+use crate::node::registry::{Converter, Registry};
 
 /// A converter the graph put on an edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,41 +125,14 @@ pub(crate) fn negotiate(
             let (at, conversion) = match converters.get(&id) {
                 Some(&found) => found,
                 None => {
-                    let params = (converter.params)(to, need.keep);
-                    let factory = kind
-                        .prepare(params.clone())
-                        .expect("the converter's params are made by its own kind's function");
-                    let port = kind.outputs.first().expect("a converter has a `video` output");
-                    let converted = factory.output_formats(port, given);
-                    gives.insert((id.clone(), port.name.to_string()), converted);
-                    let feed = ResolvedInput {
-                        port: kind
-                            .inputs
-                            .first()
-                            .expect("a converter has a `video` input")
-                            .name
-                            .to_string(),
-                        from: need.from.clone(),
-                        from_port: need.from_port.clone(),
-                        media: MediaType::RawVideo,
-                        capacity: input.capacity,
-                        policy: input.policy,
-                    };
-                    out.push(ResolvedNode {
-                        id: id.clone(),
-                        spec: NodeSpec {
-                            kind: kind.name.to_string(),
-                            params,
-                            inputs: BTreeMap::new(),
-                            host: hosts.get(&need.from).cloned().flatten(),
-                            restart: RestartPolicy::Always,
-                            max_restarts: None,
-                        },
-                        kind: kind.clone(),
-                        factory,
-                        inputs: vec![feed],
+                    let producer = Producer {
+                        host: hosts.get(&need.from).cloned().flatten(),
                         live: live.get(&need.from).copied().unwrap_or(node.live),
-                    });
+                    };
+                    let (converter_node, converted) =
+                        converter_node(kind, converter, &need, &id, given, input, producer);
+                    gives.insert((id.clone(), converter_node.kind.outputs[0].name.to_string()), converted);
+                    out.push(converter_node);
                     conversions.push(Conversion {
                         node: id.clone(),
                         from: need.from.clone(),
@@ -226,6 +200,59 @@ pub(crate) fn negotiate(
         conversion.consumers.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     }
     Ok((out, conversions))
+}
+
+/// Where a converter runs: with the node that feeds it.
+struct Producer {
+    host: Option<Name>,
+    live: bool,
+}
+
+/// The converter node `id` for `need`, fed as `input` asks, and the formats it gives.
+fn converter_node(
+    kind: &KindInfo,
+    converter: Converter,
+    need: &Need,
+    id: &str,
+    given: FormatSet,
+    input: &ResolvedInput,
+    producer: Producer,
+) -> (ResolvedNode, FormatSet) {
+    let params = (converter.params)(need.to, need.keep);
+    let factory = kind
+        .prepare(params.clone())
+        .expect("the converter's params are made by its own kind's function");
+    let output = kind.outputs.first().expect("a converter has a `video` output");
+    let converted = factory.output_formats(output, given);
+    let feed = ResolvedInput {
+        port: kind
+            .inputs
+            .first()
+            .expect("a converter has a `video` input")
+            .name
+            .to_string(),
+        from: need.from.clone(),
+        from_port: need.from_port.clone(),
+        media: MediaType::RawVideo,
+        capacity: input.capacity,
+        policy: input.policy,
+    };
+    let node = ResolvedNode {
+        id: id.to_string(),
+        spec: NodeSpec {
+            kind: kind.name.to_string(),
+            params,
+            inputs: BTreeMap::new(),
+            host: producer.host,
+            restart: RestartPolicy::Always,
+            max_restarts: None,
+        },
+        kind: kind.clone(),
+        factory,
+        inputs: vec![feed],
+        live: producer.live,
+    };
+    (node, converted)
 }
 
 /// What output `port` of node `from` gives; nodes come after their producers.
