@@ -9,7 +9,7 @@ use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::control::redact::mask_urls;
+use crate::control::redact::secrets_of;
 use crate::control::state::ControlState;
 use crate::events::Event;
 use crate::exec::executor::RunningGraph;
@@ -133,7 +133,12 @@ impl GraphController {
     async fn handle(&mut self, request: Request) {
         let started = Instant::now();
         let checked = load_str(&request.origin, &request.text)
-            .and_then(|loaded| validate(&loaded, &self.registry))
+            .and_then(|loaded| {
+                // Before anything runs or is reported: its nodes' first errors
+                // and the diagnostics of an invalid graph may quote them.
+                self.control.remember_secrets(secrets_of(&loaded.spec, &self.registry));
+                validate(&loaded, &self.registry)
+            })
             .map_err(ReloadError::Invalid);
         let result = match checked {
             Ok(graph) => {
@@ -163,7 +168,7 @@ impl GraphController {
                     tracing::error!(
                         "new graph from {} rejected; the running graph is unchanged:\n{}",
                         request.origin,
-                        mask_urls(errors.render(false).trim_end(), &mut Vec::new())
+                        self.control.scrub(errors.render(false).trim_end())
                     );
                 }
                 Err(err)

@@ -100,7 +100,8 @@ impl NodeKind for RtmpSink {
 fn without_key(url: &str) -> String {
     let url = redact(url);
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url;
+        // Not a URL: nothing tells its key from the rest.
+        return "***".to_string();
     };
     match rest.split_once('/') {
         Some((authority, path)) => match path.split_once('/') {

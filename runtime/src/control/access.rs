@@ -110,7 +110,7 @@ impl Access {
         if self
             .hosts
             .iter()
-            .any(|allowed| allowed.matches(&authority, default_port))
+            .any(|allowed| allowed.matches_origin(&authority, default_port, self.listen.port()))
         {
             return true;
         }
@@ -121,8 +121,15 @@ impl Access {
         let same_origin = host
             .and_then(Authority::parse)
             .is_some_and(|host| host.host == authority.host && host.port.unwrap_or(80) == authority.port.unwrap_or(80));
-        // Listening on every address, an IP is ours only as the request's own.
-        same_origin || !self.listen.ip().is_unspecified() || authority.is_loopback()
+        // Listening on every address, an IP is ours only as the request's own,
+        // and a loopback name only for a request that came over loopback: to
+        // a browser on another machine, its `localhost` is another server.
+        let host_is_loopback = host.and_then(Authority::parse).is_some_and(|h| h.is_loopback());
+        // Otherwise only on our own port: another port of a name we answer to
+        // (`--allow-host localhost`) is another server, such as a dev server.
+        let on_our_port = authority.port.unwrap_or(80) == self.listen.port();
+        same_origin
+            || (on_our_port && (!self.listen.ip().is_unspecified() || (authority.is_loopback() && host_is_loopback)))
     }
 
     /// The names this server answers to, for messages.
@@ -213,6 +220,19 @@ impl Authority {
 pub struct AllowedHost(Authority);
 
 impl AllowedHost {
+    /// Whether a page at `authority` (under a scheme whose default port is
+    /// `default_port`) is ours: on the allowed name's port when it has one,
+    /// else on the web's default ports (a proxy in front) or ours. Another
+    /// port of the same name is another server, such as a dev server.
+    fn matches_origin(&self, authority: &Authority, default_port: u16, ours: u16) -> bool {
+        let port = authority.port.unwrap_or(default_port);
+        self.0.host == authority.host
+            && match self.0.port {
+                Some(allowed) => allowed == port,
+                None => port == 80 || port == 443 || port == ours,
+            }
+    }
+
     fn matches(&self, authority: &Authority, default_port: u16) -> bool {
         self.0.host == authority.host
             && self
@@ -405,7 +425,38 @@ mod tests {
         let access = Access::new("0.0.0.0:8800".parse().expect("an address"), Some("t".into()));
         assert!(access.origin_is_ours("http://10.0.0.7:8800", Some("10.0.0.7:8800")));
         assert!(!access.origin_is_ours("http://10.0.0.8:8800", Some("10.0.0.7:8800")));
-        assert!(access.origin_is_ours("http://localhost:8800", Some("10.0.0.7:8800")));
+        assert!(
+            !access.origin_is_ours("http://localhost:8800", Some("10.0.0.7:8800")),
+            "to a browser on another machine, its localhost is another server"
+        );
+        assert!(access.origin_is_ours("http://localhost:8800", Some("localhost:8800")));
+    }
+
+    #[test]
+    fn an_allowed_name_without_a_port_is_ours_on_web_ports_and_ours_only() {
+        let access = loopback().with_hosts([
+            "localhost".parse().expect("a name"),
+            "studio.lan".parse().expect("a name"),
+        ]);
+        let host = Some("localhost:8800");
+        for origin in [
+            "http://studio.lan",
+            "https://studio.lan",
+            "http://studio.lan:8800",
+            "http://localhost:8800",
+        ] {
+            assert!(access.origin_is_ours(origin, host), "{origin}");
+        }
+        for origin in [
+            "http://localhost:3000",
+            "http://studio.lan:3000",
+            "https://localhost:5173",
+        ] {
+            assert!(
+                !access.origin_is_ours(origin, host),
+                "another port is another server: {origin}"
+            );
+        }
     }
 
     #[test]

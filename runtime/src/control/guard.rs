@@ -112,7 +112,6 @@ fn is_websocket(headers: &HeaderMap) -> bool {
 
 /// The middleware: every request passes [`admit`] first.
 pub async fn guard(State(state): State<ControlState>, mut request: Request, next: Next) -> Response {
-    let has_origin = request.headers().contains_key(header::ORIGIN);
     let mut response = match admit(&state.access, request.method(), request.headers()) {
         Err(err) => err.into_response(),
         Ok(Admit::Preflight {
@@ -131,12 +130,10 @@ pub async fn guard(State(state): State<ControlState>, mut request: Request, next
             response
         }
     };
-    if has_origin {
-        // What a cache keeps for one origin must not be served to another.
-        response
-            .headers_mut()
-            .append(header::VARY, HeaderValue::from_static("origin"));
-    }
+    // What a cache keeps for one origin (or for none) must not be served to another.
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("origin"));
     response
 }
 

@@ -10,13 +10,18 @@
 //!   values of query parameters named like a secret (`?passphrase=***`).
 //!
 //! The values masked are remembered, so that an error message quoting one
-//! (`cannot publish to rtmp://host/live/KEY`) is masked as well.
+//! (`cannot publish to rtmp://host/live/KEY`) is masked as well. The control
+//! plane remembers the secrets of every graph it was given ([`secrets_of`]),
+//! rejected ones included, so that an event raised under one graph and sent
+//! under the next is masked too.
 
 use serde_json::Value;
 
 use crate::events::Event;
 use crate::graph::spec::GraphSpec;
 use crate::graph::validate::ValidatedGraph;
+use crate::node::kind::KindInfo;
+use crate::node::registry::Registry;
 
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
@@ -51,24 +56,18 @@ impl ShownGraph {
     /// The views of `graph`: each node's params masked by its kind's schema.
     pub fn of(graph: &ValidatedGraph) -> ShownGraph {
         let clear = spec_json(&graph.spec);
-        let mut masked = clear.clone();
-        let mut secrets = Vec::new();
-        for node in &graph.nodes {
-            let Some(params) = masked.pointer_mut(&format!("/nodes/{}/params", pointer_escape(&node.id))) else {
-                continue;
-            };
-            let schema = node.kind.standalone_params_schema();
-            mask_marked(schema.as_value(), schema.as_value(), params, &mut secrets);
-        }
-        mask_strings(&mut masked, &mut secrets);
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets.dedup();
+        let (masked, secrets) = masked_spec(&clear, |id| graph.node(id).map(|n| &n.kind));
         ShownGraph {
             name: graph.spec.name.to_string(),
             clear,
             masked,
             secrets,
         }
+    }
+
+    /// The secrets masked in the graph, longest first.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     /// The graph's name.
@@ -80,11 +79,47 @@ impl ShownGraph {
     pub fn spec(&self, clear: bool) -> &Value {
         if clear { &self.clear } else { &self.masked }
     }
+}
 
-    /// `text` with URL credentials and this graph's secrets masked.
-    pub fn scrub(&self, text: &str) -> String {
-        scrub_text(text, &self.secrets)
+/// The secrets in `spec`, a graph as written that may not be valid: the
+/// params its kinds mark secret (for kinds `registry` knows) and URL credentials.
+pub fn secrets_of(spec: &GraphSpec, registry: &Registry) -> Vec<String> {
+    let kinds: std::collections::HashMap<&str, &KindInfo> = spec
+        .nodes
+        .iter()
+        .filter_map(|(id, node)| Some((id.as_str(), registry.get(&node.kind)?)))
+        .collect();
+    masked_spec(&spec_json(spec), |id| kinds.get(id).copied()).1
+}
+
+/// `spec` (as JSON) with its secrets masked, and the secrets, longest first;
+/// `kind_of` gives a node's kind, whose schema marks its secret params.
+fn masked_spec<'a>(spec: &Value, kind_of: impl Fn(&str) -> Option<&'a KindInfo>) -> (Value, Vec<String>) {
+    let mut masked = spec.clone();
+    let mut secrets = Vec::new();
+    let ids: Vec<String> = spec["nodes"]
+        .as_object()
+        .map(|n| n.keys().cloned().collect())
+        .unwrap_or_default();
+    for id in ids {
+        let (Some(kind), Some(params)) = (
+            kind_of(&id),
+            masked.pointer_mut(&format!("/nodes/{}/params", pointer_escape(&id))),
+        ) else {
+            continue;
+        };
+        let schema = kind.standalone_params_schema();
+        mask_marked(schema.as_value(), schema.as_value(), params, &mut secrets);
     }
+    mask_strings(&mut masked, &mut secrets);
+    sort_secrets(&mut secrets);
+    (masked, secrets)
+}
+
+/// Longest first, so that a secret inside another is masked after it; no repeats.
+pub fn sort_secrets(secrets: &mut Vec<String>) {
+    secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    secrets.dedup();
 }
 
 fn spec_json(spec: &GraphSpec) -> Value {
@@ -107,9 +142,9 @@ pub fn scrub_text(text: &str, secrets: &[String]) -> String {
     text
 }
 
-/// `event` as a client without the token sees it: messages scrubbed.
-pub fn scrub_event(event: &Event, graph: Option<&ShownGraph>) -> Event {
-    let secrets = graph.map_or(&[][..], |g| &g.secrets[..]);
+/// `event` as a client without the token sees it: messages scrubbed of URL
+/// credentials and of `secrets`.
+pub fn scrub_event(event: &Event, secrets: &[String]) -> Event {
     let scrub = |text: &str| scrub_text(text, secrets);
     match event {
         Event::GraphReloaded { .. } => event.clone(),
@@ -222,7 +257,20 @@ pub fn mask_urls(text: &str, secrets: &mut Vec<String>) -> String {
 
 /// Writes `url` (what follows `scheme://`) to `out` with its credentials masked.
 fn mask_url(url: &str, out: &mut String, secrets: &mut Vec<String>) {
-    let authority_end = url.find(['/', '?', '#']).unwrap_or(url.len());
+    // A password may hold an unencoded `/`: the user info runs to the last `@`
+    // before the query when what comes before it is `user:password` (or has
+    // no `/`); otherwise that `@` is in the path.
+    let before_query = url.find(['?', '#']).unwrap_or(url.len());
+    let host_start = url[..before_query]
+        .rfind('@')
+        .filter(|&at| {
+            let userinfo = &url[..at];
+            userinfo.split('/').next().is_some_and(|first| first.contains(':')) || !userinfo.contains('/')
+        })
+        .map_or(0, |at| at + 1);
+    let authority_end = url[host_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |end| host_start + end);
     let (authority, path) = url.split_at(authority_end);
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
@@ -406,6 +454,24 @@ mod tests {
     }
 
     #[test]
+    fn a_password_with_a_slash_is_masked_whole() {
+        let (text, secrets) = masked("rtsp://admin:pa/ss@cam.local/stream1");
+        assert_eq!(text, "rtsp://admin:***@cam.local/stream1");
+        assert_eq!(secrets, ["pa/ss"]);
+    }
+
+    #[test]
+    fn the_secrets_of_an_invalid_graph_are_found_to_scrub_its_errors() {
+        let mut registry = Registry::default();
+        registry.register::<SecretSource>();
+        let yaml = "version: 1\nname: g\nnodes:\n  cam: { kind: secret_source, params: { key: newsecret, url: 7 } }\n  \
+                    other: { kind: no_such_kind, params: { url: \"rtmp://a:pw1234@h/x\" } }\n";
+        let loaded = load_str("graph.yaml", yaml).expect("the graph loads");
+        assert!(validate(&loaded, &registry).is_err(), "`url` has the wrong type");
+        assert_eq!(secrets_of(&loaded.spec, &registry), ["newsecret", "pw1234"]);
+    }
+
+    #[test]
     fn a_graph_shows_its_secrets_only_in_the_clear_view() {
         let graph = graph_with_secrets(
             "version: 1\nname: g\nnodes:\n  cam: { kind: secret_source, params: { key: topsecret, url: \"rtsp://u:hunter2@cam/x\" } }\n",
@@ -417,7 +483,7 @@ mod tests {
         assert_eq!(shown.spec(false)["nodes"]["cam"]["params"]["url"], "rtsp://u:***@cam/x");
         assert_eq!(shown.spec(true)["nodes"]["cam"]["params"]["key"], "topsecret");
         assert_eq!(
-            shown.scrub("node failed: key topsecret refused"),
+            scrub_text("node failed: key topsecret refused", shown.secrets()),
             "node failed: key *** refused"
         );
         let event = Event::NodeState {
@@ -425,7 +491,7 @@ mod tests {
             state: NodeState::Restarting,
             error: Some("login hunter2 failed for topsecret".into()),
         };
-        let Event::NodeState { error, .. } = scrub_event(&event, Some(&shown)) else {
+        let Event::NodeState { error, .. } = scrub_event(&event, shown.secrets()) else {
             unreachable!("scrubbing keeps the variant")
         };
         assert_eq!(error.as_deref(), Some("login *** failed for ***"));
@@ -439,7 +505,7 @@ mod tests {
                 hint: Some("topsecret".into()),
             }],
         };
-        let Event::GraphRejected { errors, .. } = scrub_event(&rejected, Some(&shown)) else {
+        let Event::GraphRejected { errors, .. } = scrub_event(&rejected, shown.secrets()) else {
             unreachable!("scrubbing keeps the variant")
         };
         assert_eq!(errors[0].message, "bad url `rtsp://v:***@cam`");

@@ -14,7 +14,7 @@ use crate::control::error::ApiError;
 use crate::control::guard::{Authorized, guard};
 use crate::control::mjpeg::{snapshot_response, stream_response};
 use crate::control::page::INDEX_HTML;
-use crate::control::redact::{mask_urls, scrub_event};
+use crate::control::redact::scrub_event;
 use crate::control::state::ControlState;
 use crate::hls::content_type;
 use crate::reload::{ReloadError, Reloaded};
@@ -63,10 +63,7 @@ async fn graph(
     let mut nodes = state.env.metrics.snapshots();
     if !clear {
         for node in &mut nodes {
-            node.last_error = node.last_error.as_deref().map(|error| match &shown {
-                Some(shown) => shown.scrub(error),
-                None => mask_urls(error, &mut Vec::new()),
-            });
+            node.last_error = node.last_error.as_deref().map(|error| state.scrub(error));
         }
     }
     Json(json!({
@@ -97,7 +94,7 @@ async fn events(
             let event = if clear {
                 event
             } else {
-                scrub_event(&event, state.shown_graph().as_deref())
+                scrub_event(&event, &state.secrets())
             };
             let text = serde_json::to_string(&event).expect("events always serialize");
             if socket.send(Message::Text(text.into())).await.is_err() {
