@@ -1,7 +1,10 @@
 //! Every kind with a raw video input runs behind a source of each pixel format
 //! and behind `h264_decode`: validation converts on the edges where needed, and
 //! every frame reaches the node and the sink after it, none skipped for its format.
+//! Each frame a node sends is checked (in debug builds, as tests run) against
+//! the formats its kind declares: a kind that gives another one fails here.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ooblex_runtime::{NodeState, PixelFormat, RunningGraph, RuntimeEnv, load_str, validate};
@@ -10,8 +13,9 @@ use serde_json::{Value, json};
 /// Frames each source sends.
 const FRAMES: u64 = 3;
 
-/// Params for kinds that have required params; every other kind runs with none.
-fn params_of(kind: &str) -> Option<Value> {
+/// Params for kinds that have required params; every other kind runs with
+/// none. Files are written to `dir`.
+fn params_of(kind: &str, dir: &Path) -> Option<Value> {
     let model = |name: &str| {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../models")
@@ -24,10 +28,10 @@ fn params_of(kind: &str) -> Option<Value> {
         "scale" => json!({ "width": 80, "height": 60 }),
         "infer" => json!({ "model": model("blazeface") }),
         "y4m_sink" => {
-            json!({ "path": std::env::temp_dir().join(format!("ooblex-formats-{}.y4m", std::process::id())).display().to_string() })
+            json!({ "path": dir.join("out.y4m").display().to_string() })
         }
         "json_sink" => {
-            json!({ "path": std::env::temp_dir().join(format!("ooblex-formats-{}.jsonl", std::process::id())).display().to_string() })
+            json!({ "path": dir.join("out.jsonl").display().to_string() })
         }
         _ => return None,
     })
@@ -54,7 +58,7 @@ struct Kind {
 }
 
 /// The kinds under test: every kind whose first input takes raw video.
-fn kinds() -> Vec<Kind> {
+fn kinds(dir: &Path) -> Vec<Kind> {
     let registry = ooblex_nodes::registry();
     let mut kinds = Vec::new();
     let mut unprepared = Vec::new();
@@ -63,7 +67,7 @@ fn kinds() -> Vec<Kind> {
         .filter(|k| k.inputs.first().is_some_and(|p| p.takes_raw()))
         .filter(|k| !LEFT_OUT.iter().any(|(name, _)| *name == k.name));
     for kind in under_test {
-        let params = params_of(kind.name).unwrap_or_else(|| json!({}));
+        let params = params_of(kind.name, dir).unwrap_or_else(|| json!({}));
         match kind.prepare(params.clone()) {
             Ok(_) => kinds.push(Kind {
                 name: kind.name,
@@ -84,9 +88,9 @@ fn kinds() -> Vec<Kind> {
 
 /// A graph of `source` (YAML nodes feeding `head`) and every kind under
 /// test behind `head`, each followed by a `null_sink` unless it is a sink.
-fn graph(name: &str, source: &str) -> String {
+fn graph(name: &str, source: &str, dir: &Path) -> String {
     let mut yaml = format!("version: 1\nname: {name}\nnodes:\n{source}");
-    for (i, kind) in kinds().into_iter().enumerate() {
+    for (i, kind) in kinds(dir).into_iter().enumerate() {
         let inputs: Vec<String> = kind
             .inputs
             .iter()
@@ -109,14 +113,14 @@ fn graph(name: &str, source: &str) -> String {
 
 /// Runs `yaml` to its end and checks that every node under test and every
 /// sink took every frame, with no frame error, failure or restart.
-fn runs_every_frame_through(yaml: &str, what: &str) {
+fn runs_every_frame_through(yaml: &str, what: &str, dir: &Path) {
     let loaded = load_str(what, yaml).unwrap_or_else(|e| panic!("{}", e.render(false)));
     let graph = validate(&loaded, &ooblex_nodes::registry()).unwrap_or_else(|e| panic!("{}", e.render(false)));
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let env = RuntimeEnv::default();
     let snapshots = runtime.block_on(async {
         let mut running = RunningGraph::start(graph, &env);
-        tokio::time::timeout(Duration::from_secs(600), running.wait())
+        tokio::time::timeout(Duration::from_secs(180), running.wait())
             .await
             .unwrap_or_else(|_| panic!("{what}: the graph ends"));
         env.metrics.snapshots()
@@ -136,7 +140,7 @@ fn runs_every_frame_through(yaml: &str, what: &str) {
         assert_eq!(node.restarts, 0, "{what}: {node:?}");
         assert_eq!(node.state, NodeState::Finished, "{what}: {node:?}");
     }
-    for (i, kind) in kinds().iter().enumerate() {
+    for (i, kind) in kinds(dir).iter().enumerate() {
         let last = if kind.is_sink { format!("k{i}") } else { format!("s{i}") };
         assert_eq!(
             frames_in(&last),
@@ -152,6 +156,14 @@ fn runs_every_frame_through(yaml: &str, what: &str) {
     }
 }
 
+/// A fresh directory for one graph's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ooblex-formats-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+    dir
+}
+
 fn pattern(format: PixelFormat) -> String {
     format!(
         "  head: {{ kind: test_pattern, params: {{ width: 160, height: 120, frames: {FRAMES}, format: {} }} }}\n",
@@ -162,8 +174,10 @@ fn pattern(format: PixelFormat) -> String {
 #[test]
 fn every_kind_runs_behind_a_source_of_each_pixel_format() {
     for format in PixelFormat::RAW {
-        let yaml = graph(&format!("from-{}", format.name()), &pattern(format));
-        runs_every_frame_through(&yaml, &format!("behind a {format} source"));
+        let dir = scratch(&format!("from-{}", format.name()));
+        let yaml = graph(&format!("from-{}", format.name()), &pattern(format), &dir);
+        runs_every_frame_through(&yaml, &format!("behind a {format} source"), &dir);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -174,5 +188,7 @@ fn every_kind_runs_behind_h264_decode() {
          head: {{ kind: h264_decode, inputs: {{ video: {{ from: encode, policy: block }} }} }}\n",
         pattern(PixelFormat::Rgb24).replacen("head:", "pattern:", 1)
     );
-    runs_every_frame_through(&graph("from-h264", &source), "behind h264_decode");
+    let dir = scratch("from-h264");
+    runs_every_frame_through(&graph("from-h264", &source, &dir), "behind h264_decode", &dir);
+    let _ = std::fs::remove_dir_all(&dir);
 }

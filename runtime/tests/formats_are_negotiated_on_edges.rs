@@ -162,11 +162,14 @@ fn validate(yaml: &str, with_converter: bool) -> Result<ValidatedGraph, ooblex_r
     ooblex_runtime::validate(&loaded, &registry(with_converter))
 }
 
-fn two_consumers(a: &str, b: &str) -> String {
+/// `src` (rgb24, not live) feeding `a` and `b` (yuv, both blocking, `b` with a
+/// queue of `b_queue`), `c` (yuv, `latest`) and `plain` (takes rgb24).
+fn consumers(a: &str, b: &str, b_queue: usize) -> String {
     format!(
         "version: 1\nname: fmt\nnodes:\n  src: {{ kind: rgb, params: {{ frames: 5 }} }}\n  \
-         a: {{ kind: yuv, params: {{ tag: {a} }}, inputs: {{ video: {{ from: src, policy: latest, queue: 1 }} }} }}\n  \
-         b: {{ kind: yuv, params: {{ tag: {b} }}, inputs: {{ video: {{ from: src, policy: block, queue: 4 }} }} }}\n  \
+         a: {{ kind: yuv, params: {{ tag: {a} }}, inputs: {{ video: src }} }}\n  \
+         b: {{ kind: yuv, params: {{ tag: {b} }}, inputs: {{ video: {{ from: src, policy: block, queue: {b_queue} }} }} }}\n  \
+         c: {{ kind: yuv, params: {{ tag: {a}-c }}, inputs: {{ video: {{ from: src, policy: latest, queue: 1 }} }} }}\n  \
          plain: {{ kind: record, params: {{ tag: {a}-plain }}, inputs: {{ video: src }} }}\n"
     )
 }
@@ -174,8 +177,13 @@ fn two_consumers(a: &str, b: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumers_with_one_need_share_one_converter_and_get_formats_they_take() {
     let (a, b) = (common::unique("yuv-a"), common::unique("yuv-b"));
-    let graph = validate(&two_consumers(&a, &b), true).expect("the graph converts on the edge");
-    assert_eq!(graph.conversions.len(), 1, "one converter serves both consumers");
+    let graph = validate(&consumers(&a, &b, 4), true).expect("the graph converts on the edge");
+    assert_eq!(
+        graph.conversions.len(),
+        2,
+        "one converter per need: {:?}",
+        graph.conversions
+    );
     let conversion = &graph.conversions[0];
     assert_eq!(conversion.node, "src.video>i420");
     assert_eq!(conversion.to, PixelFormat::I420);
@@ -193,9 +201,17 @@ async fn consumers_with_one_need_share_one_converter_and_get_formats_they_take()
     let feed = &converter.inputs[0];
     assert_eq!(
         (feed.policy, feed.capacity),
-        (QueuePolicy::Block, 4),
-        "the most careful consumer decides"
+        (QueuePolicy::Block, 8),
+        "the policy its consumers ask, the default length (each consumer keeps its own queue)"
     );
+    let live = graph
+        .node("src.video>i420@latest")
+        .expect("a consumer asking another policy has a converter of its own");
+    assert_eq!(
+        (live.inputs[0].policy, live.inputs[0].capacity),
+        (QueuePolicy::Latest, 2)
+    );
+    assert_eq!(graph.conversions[1].consumers[0].0, "c");
     let order: Vec<&str> = graph.nodes.iter().map(|n| n.id.as_str()).collect();
     let at = |id: &str| order.iter().position(|n| *n == id).expect("every node is ordered");
     assert!(
@@ -223,13 +239,13 @@ async fn consumers_with_one_need_share_one_converter_and_get_formats_they_take()
 
 #[test]
 fn without_a_converter_validation_names_both_ports() {
-    let errors = match validate(&two_consumers("p", "q"), false) {
+    let errors = match validate(&consumers("p", "q", 4), false) {
         Ok(_) => panic!("no converter: the graph cannot run"),
         Err(errors) => errors,
     };
     assert_eq!(
         errors.diagnostics.len(),
-        2,
+        3,
         "one error per input: {}",
         errors.render(false)
     );
@@ -251,11 +267,22 @@ fn without_a_converter_validation_names_both_ports() {
 
 #[test]
 fn a_reload_that_keeps_the_edge_keeps_its_converter() {
-    let before = validate(&two_consumers("r1", "r2"), true).expect("valid");
-    let edited = two_consumers("r1", "r2") + "  extra: { kind: record, params: { tag: r3 }, inputs: { video: src } }\n";
+    let before = validate(&consumers("r1", "r2", 4), true).expect("valid");
+    let edited = consumers("r1", "r2", 4) + "  extra: { kind: record, params: { tag: r3 }, inputs: { video: src } }\n";
     let after = validate(&edited, true).expect("valid");
     let diff = GraphDiff::between(&before, &after);
     assert_eq!(diff.added, ["extra"]);
     assert!(diff.changed.is_empty(), "{diff}");
     assert!(diff.unchanged.contains(&"src.video>i420".to_string()), "{diff}");
+}
+
+#[test]
+fn a_consumer_that_changes_its_queue_leaves_the_shared_converter_and_the_others_untouched() {
+    let before = validate(&consumers("q1", "q2", 4), true).expect("valid");
+    let after = validate(&consumers("q1", "q2", 50), true).expect("valid");
+    let diff = GraphDiff::between(&before, &after);
+    assert_eq!(diff.changed, ["b"], "{diff}");
+    for untouched in ["src.video>i420", "a", "src.video>i420@latest", "c"] {
+        assert!(diff.unchanged.contains(&untouched.to_string()), "`{untouched}`: {diff}");
+    }
 }

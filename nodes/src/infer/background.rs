@@ -6,8 +6,8 @@ use std::path::Path;
 
 use ooblex_infer::Task;
 use ooblex_runtime::{
-    FormatSet, Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, PixelFormat,
-    Transform, VIDEO_OUT, transform_node,
+    FormatSet, Frame, Gives, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
+    PixelFormat, Transform, VIDEO_OUT, transform_node,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -156,7 +156,7 @@ impl NodeKind for BackgroundRemove {
     const DESCRIPTION: &'static str =
         "removes what is behind the people: rgba with the person as alpha, or a green screen";
     const INPUTS: &'static [InputPortSpec] = &[PACKED_RGB_IN];
-    const OUTPUTS: &'static [OutputPortSpec] = &[VIDEO_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[OutputPortSpec::video(Gives::Only(FormatSet::PACKED_RGB))];
 
     fn check(params: &BackgroundRemoveParams) -> Vec<ParamIssue> {
         check_model(&params.model, Task::Segmentation)

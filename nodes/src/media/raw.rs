@@ -290,7 +290,8 @@ pub(crate) fn new_picture(
 /// gives formats its port does not declare.
 pub(crate) fn unsupported(node: &str, format: PixelFormat, accepted: FormatSet) -> NodeError {
     let why = if PixelFormat::RAW.contains(&format) {
-        "; this is a bug: the graph converts raw video on edges to the formats inputs take,          so the node upstream gives a format its port does not declare"
+        "; this is a bug: the graph converts raw video on edges to the formats inputs take, \
+         so the node upstream gives a format its port does not declare"
     } else {
         ""
     };

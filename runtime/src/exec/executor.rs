@@ -234,10 +234,11 @@ impl RunningGraph {
             .outputs
             .iter()
             .map(|p| {
-                (
-                    p.name.to_string(),
-                    self.hubs[&(node.id.clone(), p.name.to_string())].clone(),
-                )
+                let hub = self.hubs[&(node.id.clone(), p.name.to_string())].clone();
+                if let Some(formats) = node.output_formats.get(p.name) {
+                    hub.declare_formats(*formats);
+                }
+                (p.name.to_string(), hub)
             })
             .collect();
         let shutdown = Shutdown::new();

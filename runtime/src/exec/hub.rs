@@ -1,18 +1,26 @@
 //! Output ports: hubs that hand each frame to every attached queue.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::exec::queue::{PushOutcome, Queue, QueuePolicy};
-use crate::frame::{Frame, StreamId};
+use crate::frame::{Frame, PixelFormat, StreamId};
+use crate::node::formats::FormatSet;
 
 /// An output port. Queues attach and detach while frames flow; a frame sent to
 /// several queues is shared, never copied.
-#[derive(Default)]
 pub struct Hub {
     /// Copy-on-write list, so a send takes the lock only to clone one `Arc`.
     queues: Mutex<Arc<[Arc<Queue>]>>,
     finished: AtomicBool,
+    /// The raw formats the producer declared it gives ([`FormatSet::bits`]).
+    formats: AtomicU8,
+}
+
+impl Default for Hub {
+    fn default() -> Hub {
+        Hub::new()
+    }
 }
 
 impl Hub {
@@ -21,7 +29,21 @@ impl Hub {
         Hub {
             queues: Mutex::new(Arc::from(Vec::new())),
             finished: AtomicBool::new(false),
+            formats: AtomicU8::new(FormatSet::ALL_RAW.bits()),
         }
+    }
+
+    /// The raw pixel formats the producing node declared, as validation
+    /// negotiated them: consumers behind the hub take these and no others.
+    /// Debug builds check every frame sent against them.
+    pub fn declare_formats(&self, formats: FormatSet) {
+        self.formats.store(formats.bits(), Ordering::Relaxed);
+    }
+
+    /// Whether `format` is one the producer declared (encoded frames always are).
+    fn declared(&self, format: PixelFormat) -> bool {
+        !PixelFormat::RAW.contains(&format)
+            || FormatSet::from_bits(self.formats.load(Ordering::Relaxed)).contains(format)
     }
 
     fn snapshot(&self) -> Arc<[Arc<Queue>]> {
@@ -59,6 +81,13 @@ impl Hub {
     /// `latest` queues get it first, so a slow `block` branch never delays a
     /// live one. Returns how many frames the queues dropped to take it.
     pub async fn send(&self, frame: Frame) -> usize {
+        debug_assert!(
+            self.declared(frame.format),
+            "a node sent a {} frame on an output that declares {}: its kind's `OUTPUTS` or \
+             `output_formats` does not say what it gives",
+            frame.format,
+            FormatSet::from_bits(self.formats.load(Ordering::Relaxed))
+        );
         let queues = self.snapshot();
         let mut drops = 0;
         let live = queues.iter().filter(|q| q.policy() == QueuePolicy::Latest);

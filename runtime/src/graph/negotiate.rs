@@ -1,7 +1,8 @@
 //! Pixel-format negotiation, the last step of validation: every raw-video
 //! edge gets frames in a format its input takes. Where a producer gives
 //! formats a consumer does not take, a converter node is put on the edge —
-//! one per producer port and need, shared by every consumer with that need —
+//! one per producer port and need (the format to reach, the formats kept, the
+//! queue policy), shared by every consumer with that need —
 //! and the graph says so ([`Conversion`]). Users never have to know which
 //! formats each kind takes, and a graph that validates never skips frames for
 //! their format.
@@ -14,7 +15,7 @@ use crate::frame::PixelFormat;
 use crate::graph::document::Document;
 use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::spec::{InputRef, LongInput, Name, NodeSpec, RestartPolicy};
-use crate::graph::validate::{ResolvedInput, ResolvedNode};
+use crate::graph::validate::{DEFAULT_FILE_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode};
 use crate::node::formats::FormatSet;
 use crate::node::kind::KindInfo;
 use crate::node::port::MediaType;
@@ -23,8 +24,10 @@ use crate::node::registry::{Converter, Registry};
 /// A converter the graph put on an edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversion {
-    /// The converter's node id: `<from>.<port>><format>`, which no node of a
-    /// graph file can be called.
+    /// The converter's node id, which no node of a graph file can be called:
+    /// `<from>.<port>><format>`, with `+<format>` for each format it passes as
+    /// it is and `@latest` or `@block` when its consumers ask a queue policy
+    /// other than the default below the producer.
     pub node: String,
     /// The producing node.
     pub from: String,
@@ -66,6 +69,10 @@ struct Need {
     from_port: String,
     to: PixelFormat,
     keep: FormatSet,
+    /// What the converter's own queue does when full: what its consumers ask.
+    policy: QueuePolicy,
+    /// Whether that is the default below this producer (the id then says nothing of it).
+    default_policy: bool,
 }
 
 /// Negotiates the formats of `nodes` (in topological order): returns them
@@ -115,11 +122,14 @@ pub(crate) fn negotiate(
                 ));
                 continue;
             };
+            let producer_live = live.get(&input.from).copied().unwrap_or(node.live);
             let need = Need {
                 from: input.from.clone(),
                 from_port: input.from_port.clone(),
                 to,
                 keep: given.intersection(takes),
+                policy: input.policy,
+                default_policy: input.policy == default_policy(producer_live),
             };
             let id = converter_id(&need);
             let (at, conversion) = match converters.get(&id) {
@@ -127,10 +137,9 @@ pub(crate) fn negotiate(
                 None => {
                     let producer = Producer {
                         host: hosts.get(&need.from).cloned().flatten(),
-                        live: live.get(&need.from).copied().unwrap_or(node.live),
+                        live: producer_live,
                     };
-                    let (converter_node, converted) =
-                        converter_node(kind, converter, &need, &id, given, input, producer);
+                    let (converter_node, converted) = converter_node(kind, converter, &need, &id, given, producer);
                     gives.insert((id.clone(), converter_node.kind.outputs[0].name.to_string()), converted);
                     out.push(converter_node);
                     conversions.push(Conversion {
@@ -147,13 +156,6 @@ pub(crate) fn negotiate(
                     found
                 }
             };
-            // A converter shared by several inputs queues as the most careful
-            // of them asks: `block` when one of them blocks, the longest queue.
-            let feed = &mut out[at].inputs[0];
-            feed.capacity = feed.capacity.max(input.capacity);
-            if input.policy == QueuePolicy::Block {
-                feed.policy = QueuePolicy::Block;
-            }
             let converter_node = &out[at];
             conversions[conversion]
                 .consumers
@@ -179,6 +181,13 @@ pub(crate) fn negotiate(
         out.push(node);
     }
     for node in &mut out {
+        node.output_formats = node
+            .kind
+            .outputs
+            .iter()
+            .filter(|port| port.media == MediaType::RawVideo)
+            .map(|port| (port.name.to_string(), given_by(&gives, &node.id, port.name)))
+            .collect();
         // The written form of a converter's feed, so that reloads compare it.
         if let Some(conversion) = conversions.iter().find(|c| c.node == node.id) {
             let feed = &node.inputs[0];
@@ -199,6 +208,7 @@ pub(crate) fn negotiate(
     for conversion in &mut conversions {
         conversion.consumers.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     }
+    conversions.sort_by(|a, b| a.node.cmp(&b.node));
     Ok((out, conversions))
 }
 
@@ -208,14 +218,16 @@ struct Producer {
     live: bool,
 }
 
-/// The converter node `id` for `need`, fed as `input` asks, and the formats it gives.
+/// The converter node `id` for `need`, and the formats it gives. Its queue has
+/// the default length of its policy whatever its consumers' queues are (each
+/// keeps its own behind it), so that a reload that adds, removes or changes
+/// one of them leaves it, and the others it feeds, untouched.
 fn converter_node(
     kind: &KindInfo,
     converter: Converter,
     need: &Need,
     id: &str,
     given: FormatSet,
-    input: &ResolvedInput,
     producer: Producer,
 ) -> (ResolvedNode, FormatSet) {
     let params = (converter.params)(need.to, need.keep);
@@ -234,8 +246,11 @@ fn converter_node(
         from: need.from.clone(),
         from_port: need.from_port.clone(),
         media: MediaType::RawVideo,
-        capacity: input.capacity,
-        policy: input.policy,
+        capacity: match need.policy {
+            QueuePolicy::Latest => DEFAULT_LIVE_QUEUE,
+            QueuePolicy::Block => DEFAULT_FILE_QUEUE,
+        },
+        policy: need.policy,
     };
     let node = ResolvedNode {
         id: id.to_string(),
@@ -251,6 +266,7 @@ fn converter_node(
         factory,
         inputs: vec![feed],
         live: producer.live,
+        output_formats: BTreeMap::new(),
     };
     (node, converted)
 }
@@ -262,12 +278,24 @@ fn given_by(gives: &HashMap<(String, String), FormatSet>, from: &str, port: &str
         .expect("nodes are negotiated after the nodes that feed them")
 }
 
-/// `<from>.<port>><format>`, with `+<kept>` for each format passed as it is.
+/// The policy of queues below a producer, unless the graph says otherwise.
+fn default_policy(live: bool) -> QueuePolicy {
+    if live { QueuePolicy::Latest } else { QueuePolicy::Block }
+}
+
+/// `<from>.<port>><format>`, with `+<kept>` for each format passed as it is,
+/// and `@latest` or `@block` for a queue policy other than the producer's default.
 fn converter_id(need: &Need) -> String {
     let mut id = format!("{}.{}>{}", need.from, need.from_port, need.to);
     for kept in need.keep.iter() {
         id.push('+');
         id.push_str(kept.name());
+    }
+    if !need.default_policy {
+        id.push_str(match need.policy {
+            QueuePolicy::Latest => "@latest",
+            QueuePolicy::Block => "@block",
+        });
     }
     id
 }

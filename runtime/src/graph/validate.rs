@@ -13,6 +13,7 @@ use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::load::{GraphErrors, LoadedGraph};
 use crate::graph::negotiate::{Conversion, negotiate};
 use crate::graph::spec::{GraphSpec, InputRef, NodeSpec};
+use crate::node::formats::FormatSet;
 use crate::node::kind::{KindInfo, NodeFactory};
 use crate::node::params::did_you_mean;
 use crate::node::port::MediaType;
@@ -60,6 +61,8 @@ pub struct ResolvedNode {
     pub inputs: Vec<ResolvedInput>,
     /// Whether live video reaches it (its input queues then default to `latest`).
     pub live: bool,
+    /// The raw pixel formats each raw-video output gives, as negotiated.
+    pub output_formats: BTreeMap<String, FormatSet>,
 }
 
 /// A checked edge, seen from the input it feeds.
@@ -345,6 +348,7 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
             factory: factories[id].clone(),
             inputs,
             live: is_live,
+            output_formats: BTreeMap::new(),
         });
     }
     let (nodes, conversions) = negotiate(nodes, registry, doc).map_err(|diagnostics| GraphErrors {

@@ -72,6 +72,16 @@ impl FormatSet {
         FormatSet(self.0 & other.0)
     }
 
+    /// The set as bits, for storing it in an atomic.
+    pub(crate) const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set of [`FormatSet::bits`].
+    pub(crate) const fn from_bits(bits: u8) -> FormatSet {
+        FormatSet(bits)
+    }
+
     /// Formats of `self` not in `other`.
     pub const fn difference(self, other: FormatSet) -> FormatSet {
         FormatSet(self.0 & !other.0)
