@@ -41,7 +41,8 @@ impl DefaultThreads for BackendChoosesThreads {
 #[serde(default, bound = "")]
 #[schemars(bound = "", inline)]
 pub struct InferenceParams<T: DefaultThreads = OneThread> {
-    /// Inference backend: `tract` (built in) or `onnxruntime` (needs a build with `--features onnxruntime`).
+    /// Inference backend: `auto` (the default: ONNX Runtime where its library
+    /// loads, tract otherwise), `tract` (built in) or `onnxruntime`.
     pub backend: BackendKind,
     /// Where `onnxruntime` runs the model: `cpu`, `cuda` or `tensorrt` (falls back to the CPU with a warning).
     pub device: Device,
