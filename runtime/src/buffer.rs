@@ -143,8 +143,9 @@ impl PoolShared {
 ///
 /// Buffers come in size classes (quarter steps between powers of two), so a
 /// request reuses any free buffer of its class. Free buffers are kept up to a
-/// byte budget, the larger of a floor ([`DEFAULT_POOL_FLOOR`]) and the most
-/// bytes handed out at once; past it the least recently freed are let go.
+/// byte budget, the larger of a floor ([`DEFAULT_POOL_FLOOR`]) and the recent
+/// peak of bytes handed out at once (a burst is forgotten over a few thousand
+/// frames); past it the least recently freed are let go.
 /// Cloning gives another handle to the same pool.
 #[derive(Clone)]
 pub struct FrameAllocator {
@@ -164,7 +165,7 @@ impl FrameAllocator {
     }
 
     /// A pool that keeps free buffers up to the larger of `floor` bytes and
-    /// the most bytes it handed out at once.
+    /// the recent peak of bytes it handed out at once.
     pub fn with_floor(floor: usize) -> FrameAllocator {
         FrameAllocator {
             shared: Arc::new(PoolShared {

@@ -5,10 +5,11 @@
 //! A stream ends when its publisher says so ([`Published::end`]: the RTMP
 //! publisher of a key left) or when no publisher holds it any more (the node
 //! stopped). It is then kept for [`KEEP_ENDED_STREAM`], so that viewers can
-//! still read it and a publisher that comes back goes on with it, and
-//! forgotten when a stream is next published after that. Names come and go
-//! with the streams of a graph, so the registry holds the streams that are
-//! live plus those that ended within that time, however long the process runs.
+//! still read it and a publisher that comes back goes on with it. After that
+//! it is neither listed nor served, and its memory is let go when streams are
+//! next listed or published. Names come and go with the streams of a graph, so
+//! the registry holds the streams that are live plus those that ended within
+//! that time, however long the process runs.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -92,20 +93,20 @@ impl<T> Names<T> {
         }
     }
 
-    /// `read` applied to stream `name`, when there is one.
+    /// `read` applied to stream `name`, when there is one that did not end
+    /// [`KEEP_ENDED_STREAM`] or longer ago.
     pub fn read<R>(&self, name: &str, read: impl FnOnce(&T) -> R) -> Option<R> {
         let map = self.map.read().expect("stream lock is never held across a panic");
-        map.get(name).map(|entry| read(&entry.value))
+        map.get(name)
+            .filter(|entry| !entry.state().expired(Instant::now()))
+            .map(|entry| read(&entry.value))
     }
 
-    /// Names of every stream, sorted.
+    /// Names of every stream, sorted; those that ended long enough ago are forgotten first.
     pub fn names(&self) -> Vec<String> {
-        self.map
-            .read()
-            .expect("stream lock is never held across a panic")
-            .keys()
-            .cloned()
-            .collect()
+        let mut map = self.map.write().expect("stream lock is never held across a panic");
+        forget_ended(&mut map, Instant::now());
+        map.keys().cloned().collect()
     }
 
     /// Forgets the streams that ended [`KEEP_ENDED_STREAM`] or longer before `now`.
@@ -117,12 +118,18 @@ impl<T> Names<T> {
     }
 }
 
+impl EntryState {
+    /// Whether the stream ended [`KEEP_ENDED_STREAM`] or longer before `now`.
+    fn expired(&self, now: Instant) -> bool {
+        self.ended
+            .is_some_and(|ended| now.saturating_duration_since(ended) >= KEEP_ENDED_STREAM)
+    }
+}
+
 fn forget_ended<T>(map: &mut BTreeMap<String, Arc<Entry<T>>>, now: Instant) {
     map.retain(|_, entry| {
         let mut state = entry.state();
-        let expired = state
-            .ended
-            .is_some_and(|ended| now.saturating_duration_since(ended) >= KEEP_ENDED_STREAM);
+        let expired = state.expired(now);
         state.listed = !expired;
         !expired
     });
@@ -154,8 +161,10 @@ impl<T> Published<T> {
             }
         }
         let mut map = self.map.write().expect("stream lock is never held across a panic");
-        map.entry(self.name.clone()).or_insert_with(|| self.entry.clone());
-        self.entry.state().listed = true;
+        let listed = map.entry(self.name.clone()).or_insert_with(|| self.entry.clone());
+        // A newer stream may hold the name: this one then stays unlisted.
+        let ours = Arc::ptr_eq(listed, &self.entry);
+        self.entry.state().listed = ours;
     }
 
     /// Marks the stream ended at `at` (its publisher left); it is forgotten

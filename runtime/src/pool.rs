@@ -6,10 +6,11 @@
 //! (…, 64 KiB, 80 KiB, 96 KiB, 112 KiB, 128 KiB, 160 KiB, …), so a buffer
 //! wastes less than a quarter of its size, and access units of every size
 //! between two classes reuse the same buffers. Free bytes are kept up to the
-//! larger of a floor and the most bytes ever handed out at once: a graph of
-//! fixed-size frames never loses a buffer it will need again (it never has
-//! more free than it once had in use), while buffers of many sizes cannot pile
-//! up past the floor.
+//! larger of a floor and the recent peak of bytes handed out at once: a graph
+//! of fixed-size frames never loses a buffer it will need again (it never has
+//! more free than it recently had in use), buffers of many sizes cannot pile
+//! up past the floor, and what a burst (a reload, a stalled queue) once held
+//! is let go as the peak decays back to what is in use.
 
 use std::collections::VecDeque;
 
@@ -20,6 +21,9 @@ const SMALLEST_LOG2: u32 = SMALLEST_CLASS.trailing_zeros();
 /// Requests above `2^LARGEST_LOG2` bytes (16 GiB) get a buffer of their own,
 /// never pooled.
 const LARGEST_LOG2: u32 = if usize::BITS > 36 { 34 } else { usize::BITS - 2 };
+/// The recent peak moves towards the bytes in use by this fraction of the gap
+/// at every buffer handed out: a burst is forgotten over a few thousand frames.
+const PEAK_DECAY: usize = 4096;
 /// Classes per power of two.
 const STEPS: u32 = 4;
 /// Number of classes.
@@ -66,17 +70,20 @@ pub(crate) struct FreeLists {
     floor: usize,
     /// Advances with every buffer given back.
     clock: u64,
+    /// The peak of bytes in use, decaying towards what is in use now.
+    recent_peak: usize,
     stats: PoolStats,
 }
 
 impl FreeLists {
     /// No free buffers; free bytes are kept up to the larger of `floor` and
-    /// the most bytes handed out at once.
+    /// the recent peak of bytes handed out at once.
     pub fn new(floor: usize) -> FreeLists {
         FreeLists {
             classes: (0..CLASSES).map(|_| VecDeque::new()).collect(),
             floor,
             clock: 0,
+            recent_peak: 0,
             stats: PoolStats::default(),
         }
     }
@@ -86,7 +93,9 @@ impl FreeLists {
     /// free and the caller makes one. Either way it counts as in use.
     pub fn take(&mut self, class: usize, capacity: usize) -> Option<Vec<u8>> {
         self.stats.in_use_bytes += capacity;
-        self.stats.peak_in_use_bytes = self.stats.peak_in_use_bytes.max(self.stats.in_use_bytes);
+        let in_use = self.stats.in_use_bytes;
+        self.stats.peak_in_use_bytes = self.stats.peak_in_use_bytes.max(in_use);
+        self.recent_peak = in_use.max(self.recent_peak - self.recent_peak.saturating_sub(in_use) / PEAK_DECAY);
         let (_, bytes) = self.classes[class].pop_back()?;
         self.stats.free_bytes -= capacity;
         self.stats.free_buffers -= 1;
@@ -124,7 +133,7 @@ impl FreeLists {
 
     /// Free bytes kept at most.
     fn budget(&self) -> usize {
-        self.floor.max(self.stats.peak_in_use_bytes)
+        self.floor.max(self.recent_peak)
     }
 
     /// Removes the free buffer that was freed longest ago.
@@ -218,6 +227,27 @@ mod tests {
         let largest = made(&mut lists, 4096);
         assert_eq!(largest.capacity(), 4096, "the most recently freed are kept");
         assert_eq!(lists.stats().free_bytes, stats.free_bytes - 4096);
+    }
+
+    #[test]
+    fn what_a_burst_held_is_let_go_as_its_peak_decays() {
+        let mut lists = FreeLists::new(1 << 20);
+        let burst: Vec<Vec<u8>> = (0..20).map(|_| made(&mut lists, 1 << 20)).collect();
+        for bytes in burst {
+            lists.give_back(bytes);
+        }
+        assert_eq!(
+            lists.stats().free_bytes,
+            20 << 20,
+            "just after the burst, its buffers are kept"
+        );
+        for _ in 0..50_000 {
+            let small = made(&mut lists, 1000);
+            lists.give_back(small);
+        }
+        let stats = lists.stats();
+        assert!(stats.free_bytes <= 2 << 20, "{stats:?}");
+        assert_eq!(stats.peak_in_use_bytes, 20 << 20, "the all-time peak is still reported");
     }
 
     #[test]

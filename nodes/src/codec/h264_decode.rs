@@ -106,7 +106,12 @@ impl StreamDecoder {
     /// refused; a readable one after it starts the stream on a fresh decoder.
     fn refuses(&mut self, frame: &Frame, ctx: &NodeContext) -> Result<bool, NodeError> {
         // A parameter set that does not parse is left to OpenH264 to reject.
-        if let Some(Ok(format)) = StreamFormat::find(frame.buffer.as_slice()) {
+        // Parameter sets come with keyframes; other frames are not searched.
+        let format = frame
+            .keyframe
+            .then(|| StreamFormat::find(frame.buffer.as_slice()))
+            .flatten();
+        if let Some(Ok(format)) = format {
             match h264_support::check(&format) {
                 Ok(()) if self.refused => {
                     tracing::info!(node = %ctx.id, stream = %frame.stream, "H.264 {format}: decoding resumes");

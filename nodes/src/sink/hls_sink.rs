@@ -158,8 +158,6 @@ struct Segment {
     duration: Duration,
     /// The header it needs (`init-<n>.mp4`).
     init: u32,
-    /// Whether it starts at a keyframe (it was not cut by time).
-    independent: bool,
 }
 
 /// One stream's live playlist and its files.
@@ -177,6 +175,10 @@ struct Playlist {
     init: u32,
     /// The stream ended: the playlist gets `#EXT-X-ENDLIST`.
     ended: bool,
+    /// Whether a segment was ever cut without a keyframe: the playlist then
+    /// never promises independent segments again (a live playlist's tags
+    /// may not come and go).
+    cut_by_time: bool,
 }
 
 /// Segments kept after they leave the playlist.
@@ -200,6 +202,7 @@ impl Playlist {
             next_sequence: 0,
             init: 0,
             ended: false,
+            cut_by_time: false,
         }
     }
 
@@ -226,11 +229,11 @@ impl Playlist {
                 self.next_sequence += 1;
                 self.publisher.put(&format!("{sequence}.m4s"), Buffer::from_vec(data));
                 self.target = self.target.max(duration.as_secs_f64().round() as u64);
+                self.cut_by_time |= !independent;
                 self.segments.push_back(Segment {
                     sequence,
                     duration,
                     init: self.init,
-                    independent,
                 });
                 while self.segments.len() > self.window + LINGER {
                     self.forget_oldest();
@@ -257,8 +260,8 @@ impl Playlist {
             .skip(self.segments.len().saturating_sub(self.window))
             .collect();
         let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:7\n");
-        // Promised only while every listed segment starts at a keyframe.
-        if listed.iter().all(|segment| segment.independent) {
+        // Promised only while every segment so far started at a keyframe.
+        if !self.cut_by_time {
             text.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
         }
         let _ = writeln!(text, "#EXT-X-TARGETDURATION:{}", self.target.max(1));
