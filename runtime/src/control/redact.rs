@@ -454,6 +454,26 @@ mod tests {
     }
 
     #[test]
+    fn messages_lose_the_secrets_of_every_graph_the_process_was_given() {
+        let control = crate::control::state::ControlState::new(
+            crate::exec::executor::RuntimeEnv::default(),
+            crate::control::access::Access::new("127.0.0.1:8800".parse().expect("an address"), None),
+        );
+        let graph = |key: &str| {
+            graph_with_secrets(&format!(
+                "version: 1\nname: g\nnodes:\n  cam: {{ kind: secret_source, params: {{ key: {key}, url: x }} }}\n"
+            ))
+        };
+        control.set_graph(Some(&graph("firstkey")));
+        // A reload: an error raised under the first graph is sent under the second.
+        control.set_graph(Some(&graph("secondkey")));
+        assert_eq!(
+            control.scrub("push to rtmp://h/live/firstkey failed; now secondkey"),
+            "push to rtmp://h/live/*** failed; now ***"
+        );
+    }
+
+    #[test]
     fn a_password_with_a_slash_is_masked_whole() {
         let (text, secrets) = masked("rtsp://admin:pa/ss@cam.local/stream1");
         assert_eq!(text, "rtsp://admin:***@cam.local/stream1");
