@@ -6,7 +6,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -45,16 +45,11 @@ fn publish_to_rtmp_sources(spec: &Value) -> Vec<Child> {
                 params["app"].as_str().unwrap_or("live"),
                 params["key"].as_str().unwrap_or("test")
             );
-            Command::new("ffmpeg")
-                .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re"])
-                .args(["-f", "lavfi", "-i", "testsrc=size=1280x720:rate=30"])
-                .args(["-f", "lavfi", "-i", "sine", "-t", "100"])
-                .args(support::X264)
-                .args(["-c:a", "aac", "-f", "flv", &url])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("ffmpeg is installed (the test command installs it)")
+            let mut args = vec!["-re", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=30"];
+            args.extend(["-f", "lavfi", "-i", "sine", "-t", "100"]);
+            args.extend(support::X264);
+            args.extend(["-c:a", "aac", "-f", "flv", &url]);
+            support::start_ffmpeg(&args)
         })
         .collect()
 }

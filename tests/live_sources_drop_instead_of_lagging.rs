@@ -4,12 +4,11 @@
 
 mod support;
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Server, free_port, scratch, wait_for};
+use support::{Server, finish_ffmpeg, free_port, scratch, start_ffmpeg, wait_for};
 
 /// How long the publisher sends, in real time.
 const SECONDS: u64 = 30;
@@ -22,33 +21,36 @@ const H264_QUEUE: f64 = 8.0;
 /// Starts ffmpeg publishing `seconds` of 1280x720 at 30 fps, in real time as
 /// OBS does (x264 without B-frames), to `url`.
 fn publish(url: &str, seconds: u64) -> Child {
-    Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30",
-            "-t",
-            &seconds.to_string(),
-        ])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"])
-        .args(["-pix_fmt", "yuv420p", "-g", "30", "-f", "flv", url])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ffmpeg is installed (the test command installs it)")
+    let seconds = seconds.to_string();
+    start_ffmpeg(&[
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=1280x720:rate=30",
+        "-t",
+        &seconds,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-tune",
+        "zerolatency",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "30",
+        "-f",
+        "flv",
+        url,
+    ])
 }
 
 /// The mean time `node` took over one frame, from its `/metrics` histogram.
 fn mean_frame_seconds(server: &Server, node: &str) -> f64 {
-    let text = server.get("/metrics").expect("metrics answer");
     let value = |name: &str| -> f64 {
-        let prefix = format!("{name}{{node=\"{node}\"");
-        text.lines()
-            .find(|line| line.starts_with(&prefix))
-            .and_then(|line| line.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
+        server
+            .metric_value(name, node)
             .unwrap_or_else(|| panic!("no `{name}` for `{node}` in /metrics"))
     };
     let count = value("ooblex_node_process_seconds_count");
@@ -93,7 +95,7 @@ nodes:
     // connection open and silent.
     let mut stalled = publish(&url("stalled"), SECONDS);
     let started = Instant::now();
-    let mut main = publish(&url("main"), SECONDS);
+    let main = publish(&url("main"), SECONDS);
     assert!(
         wait_for(Duration::from_secs(10), || server
             .metric("ooblex_node_frames_out_total", "obs")
@@ -108,10 +110,8 @@ nodes:
     };
     stop("STOP", &stalled);
 
-    let status = main.wait().expect("ffmpeg runs");
+    let (status, err) = finish_ffmpeg(main, Duration::from_secs(SECONDS + 60));
     let took = started.elapsed();
-    let mut err = String::new();
-    let _ = main.stderr.take().map(|mut e| e.read_to_string(&mut err));
     assert!(status.success(), "ffmpeg publishes: {err}");
     // With queues that back up, the backlog goes into the socket and the
     // publisher falls behind real time.

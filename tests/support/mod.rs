@@ -209,6 +209,11 @@ impl Server {
 
     /// Counter `name` of node `node` from `/metrics`; `None` before the node reports.
     pub fn metric(&self, name: &str, node: &str) -> Option<u64> {
+        self.metric_value(name, node)
+    }
+
+    /// [`Server::metric`] as any number (a histogram's `_sum` is fractional).
+    pub fn metric_value<T: std::str::FromStr>(&self, name: &str, node: &str) -> Option<T> {
         let text = self.get("/metrics").expect("metrics answer");
         let prefix = format!("{name}{{node=\"{node}\"");
         text.lines()

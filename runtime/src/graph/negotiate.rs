@@ -188,18 +188,6 @@ pub(crate) fn negotiate(
             .filter(|port| port.media == MediaType::RawVideo)
             .map(|port| (port.name.to_string(), given_by(&gives, &node.id, port.name)))
             .collect();
-        // The written form of a converter's feed, so that reloads compare it.
-        if let Some(conversion) = conversions.iter().find(|c| c.node == node.id) {
-            let feed = &node.inputs[0];
-            node.spec.inputs.insert(
-                feed.port.clone(),
-                InputRef::Long(LongInput {
-                    from: format!("{}.{}", conversion.from, conversion.from_port),
-                    queue: Some(feed.capacity),
-                    policy: Some(feed.policy),
-                }),
-            );
-        }
     }
     if !errors.is_empty() {
         errors.sort_by_key(|d: &Diagnostic| d.span.map(|s| s.offset));
@@ -257,7 +245,15 @@ fn converter_node(
         spec: NodeSpec {
             kind: kind.name.to_string(),
             params,
-            inputs: BTreeMap::new(),
+            // The written form of its feed, so that reloads compare it.
+            inputs: BTreeMap::from([(
+                feed.port.clone(),
+                InputRef::Long(LongInput {
+                    from: format!("{}.{}", need.from, need.from_port),
+                    queue: Some(feed.capacity),
+                    policy: Some(feed.policy),
+                }),
+            )]),
             host: producer.host,
             restart: RestartPolicy::Always,
             max_restarts: None,
