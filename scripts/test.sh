@@ -4,7 +4,8 @@
 # validation and schema drift.
 # Installs what the tests need when it is missing: ffmpeg, curl, nasm, npm, GStreamer,
 # Chromium and its WebDriver (Debian packages; nasm builds OpenH264's assembly,
-# without which it is 2-3x slower), hls.js with npm, and the ONNX
+# without which it is 2-3x slower), hls.js with npm, eclipse-zenoh (the Python
+# zenoh client) with pip, and the ONNX
 # Runtime library from the `onnxruntime` wheel on PyPI, so that the tests compare
 # the tract and ONNX Runtime backends.
 set -euo pipefail
@@ -44,6 +45,16 @@ if ! ls "$ort_dir"/onnxruntime/capi/libonnxruntime.so.* >/dev/null 2>&1; then
 fi
 ORT_DYLIB_PATH="$(ls "$PWD/$ort_dir"/onnxruntime/capi/libonnxruntime.so.* | head -n 1)"
 export ORT_DYLIB_PATH
+
+# eclipse-zenoh, the Python zenoh client of the same 1.10 line as the runtime,
+# for the tests where a Python process joins a graph; kept under target/.
+zenoh_py_version=1.10.2
+if [ "$(cat target/python/version 2>/dev/null)" != "$zenoh_py_version" ]; then
+    echo "==> fetching eclipse-zenoh $zenoh_py_version (PyPI)"
+    rm -rf target/python
+    python3 -m pip install --quiet --disable-pip-version-check --target target/python "eclipse-zenoh==$zenoh_py_version"
+    echo "$zenoh_py_version" >target/python/version
+fi
 
 # hls.js, the player most web pages use for HLS, packed by npm from the registry
 # its own settings name (a mirror or proxy included), and checked by its sha256.

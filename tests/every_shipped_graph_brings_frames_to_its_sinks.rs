@@ -1,7 +1,8 @@
 //! Every graph in `graphs/` runs as a user runs it, from a fresh working
 //! directory, with real input (ffmpeg publishing H.264 and AAC at 720p as OBS
 //! does, where the graph has an `rtmp_source`), and every one of its sinks
-//! takes frames: validating is not enough.
+//! takes frames: validating is not enough. A graph that names hosts runs both
+//! ways: in one process, and as one `ooblex run --host` process per host.
 
 mod support;
 
@@ -55,38 +56,46 @@ fn publish_to_rtmp_sources(spec: &Value) -> Vec<Child> {
 }
 
 /// Runs `graph` until each of its sinks took a frame (or it ended by itself)
-/// and returns the most frames each sink was seen to take.
-fn frames_at_sinks(graph: &str) -> BTreeMap<String, u64> {
+/// and returns the most frames each sink was seen to take, and the graph as
+/// written: in one process, or with `hosts`, in one process per host.
+fn frames_at_sinks(graph: &str, hosts: &[String]) -> (BTreeMap<String, u64>, Value) {
     let dir = scratch(&format!("graph-{}", graph.trim_end_matches(".yaml")));
     // Run where a user would: relative outputs land here, and the photos the
     // demos play are where the graphs say.
     std::os::unix::fs::symlink(repo_root().join("tests"), dir.join("tests")).expect("a symlink can be made");
     let path = repo_root().join("graphs").join(graph);
-    let mut server = Server::start_in(
-        &dir,
-        path.to_str().expect("utf-8 path"),
-        &["--no-status", "--no-watch", "--token", TOKEN],
-    );
-    // A graph that writes JSON lines to stdout must not stall on a full pipe.
-    let mut stdout = server.child.stdout.take().expect("stdout is piped");
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let spec = graph_state(&server).expect("the graph state answers")["spec"].clone();
+    let start = |host: Option<&str>| {
+        let mut args = vec!["--no-status", "--no-watch", "--token", TOKEN];
+        args.extend(host.map(|h| ["--host", h]).into_iter().flatten());
+        let mut server = Server::start_in(&dir, path.to_str().expect("utf-8 path"), &args);
+        // A graph that writes JSON lines to stdout must not stall on a full pipe.
+        let mut stdout = server.child.stdout.take().expect("stdout is piped");
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        server
+    };
+    let mut servers: Vec<Server> = if hosts.is_empty() {
+        vec![start(None)]
+    } else {
+        hosts.iter().map(|host| start(Some(host))).collect()
+    };
+    let spec = graph_state(&servers[0]).expect("the graph state answers")["spec"].clone();
     let mut publishers = publish_to_rtmp_sources(&spec);
 
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        let Some(state) = graph_state(&server) else {
-            break; // A finite graph ended.
-        };
-        for node in state["nodes"].as_array().into_iter().flatten() {
-            let kind = node["kind"].as_str().unwrap_or_default();
-            if kind.ends_with("_sink") {
-                let frames = node["frames_out"].as_u64().unwrap_or(0);
-                let best = seen
-                    .entry(node["node"].as_str().unwrap_or_default().to_string())
-                    .or_default();
-                *best = (*best).max(frames);
+    'watch: while Instant::now() < deadline {
+        for server in &servers {
+            let Some(state) = graph_state(server) else {
+                break 'watch; // A finite graph ended.
+            };
+            for node in state["nodes"].as_array().into_iter().flatten() {
+                let kind = node["kind"].as_str().unwrap_or_default();
+                let id = node["node"].as_str().unwrap_or_default();
+                // Link senders are sinks of a process, not of the graph.
+                if kind.ends_with("_sink") && !id.contains("=>") {
+                    let best = seen.entry(id.to_string()).or_default();
+                    *best = (*best).max(node["frames_out"].as_u64().unwrap_or(0));
+                }
             }
         }
         if !seen.is_empty() && seen.values().all(|&n| n > 0) {
@@ -99,13 +108,16 @@ fn frames_at_sinks(graph: &str) -> BTreeMap<String, u64> {
         let _ = publisher.wait();
     }
     if seen.values().any(|&n| n == 0) {
-        server.signal("INT");
-        let (_, log) = server.wait(Duration::from_secs(20));
-        panic!("`{graph}`: a sink took no frame within {PATIENCE:?}: {seen:?}\n{log}");
+        let mut logs = String::new();
+        for server in servers.drain(..) {
+            server.signal("INT");
+            logs.push_str(&server.wait(Duration::from_secs(20)).1);
+        }
+        panic!("`{graph}` (hosts {hosts:?}): a sink took no frame within {PATIENCE:?}: {seen:?}\n{logs}");
     }
-    drop(server);
+    drop(servers);
     let _ = std::fs::remove_dir_all(&dir);
-    seen
+    (seen, spec)
 }
 
 #[test]
@@ -117,9 +129,23 @@ fn every_shipped_graph_brings_frames_to_each_of_its_sinks() {
         .collect();
     graphs.sort();
     assert!(graphs.len() >= 10, "the graphs are found: {graphs:?}");
+    let mut placed = 0;
     for graph in &graphs {
-        let sinks = frames_at_sinks(graph);
+        let (sinks, spec) = frames_at_sinks(graph, &[]);
         assert!(!sinks.is_empty(), "`{graph}` has sinks");
         eprintln!("{graph}: {sinks:?}");
+        let hosts: Vec<String> = spec["hosts"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(h, _)| h.clone())
+            .collect();
+        if !hosts.is_empty() {
+            let (across, _) = frames_at_sinks(graph, &hosts);
+            assert_eq!(across.keys().collect::<Vec<_>>(), sinks.keys().collect::<Vec<_>>());
+            eprintln!("{graph} on hosts {hosts:?}: {across:?}");
+            placed += 1;
+        }
     }
+    assert!(placed >= 1, "a shipped graph runs across hosts");
 }

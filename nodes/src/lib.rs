@@ -18,6 +18,7 @@ mod format;
 #[cfg(feature = "gstreamer")]
 mod gst;
 mod infer;
+mod link;
 mod media;
 mod params;
 mod sink;
@@ -69,6 +70,9 @@ pub use infer::generic::{FitParam, Infer, InferParams};
 pub use infer::object_detect::{ObjectDetect, ObjectDetectParams};
 pub use infer::params::{BackendChoosesThreads, DefaultThreads, InferenceParams, OneThread};
 pub use infer::style_transfer::{StyleRef, StyleTransfer, StyleTransferParams};
+pub use link::links;
+pub use link::zenoh_sink::{Congestion, Encode, ZenohSink, ZenohSinkParams};
+pub use link::zenoh_source::{ReceivePolicy, ZenohSource, ZenohSourceParams};
 pub use params::RawFormat;
 pub use sink::hls_sink::{HlsSink, HlsSinkParams};
 pub use sink::json_sink::{JsonSink, JsonSinkParams};
@@ -122,6 +126,9 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<BackgroundReplace>();
     registry.register::<BackgroundRemove>();
     registry.register::<StyleTransfer>();
+    registry.register::<ZenohSource>();
+    registry.register::<ZenohSink>();
+    registry.set_links(links());
     #[cfg(not(feature = "gstreamer"))]
     registry.not_built(
         &[

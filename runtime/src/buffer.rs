@@ -30,41 +30,64 @@ impl Drop for Storage {
     }
 }
 
+/// What a [`Buffer`] holds: bytes of a pool, or memory owned elsewhere.
+enum Shared {
+    Pooled(Storage),
+    Foreign(Box<dyn AsRef<[u8]> + Send + Sync>),
+}
+
+impl Shared {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Shared::Pooled(storage) => &storage.bytes,
+            Shared::Foreign(bytes) => (**bytes).as_ref(),
+        }
+    }
+}
+
 /// Read-only frame bytes shared by reference counting; cloning never copies.
 #[derive(Clone)]
 pub struct Buffer {
-    storage: Arc<Storage>,
+    storage: Arc<Shared>,
 }
 
 impl Buffer {
     /// Wraps bytes that were made outside any pool (decoded files, tests).
     pub fn from_vec(bytes: Vec<u8>) -> Buffer {
         Buffer {
-            storage: Arc::new(Storage {
+            storage: Arc::new(Shared::Pooled(Storage {
                 bytes,
                 pool: Weak::new(),
-            }),
+            })),
+        }
+    }
+
+    /// Wraps memory owned elsewhere (a received zenoh payload, shared memory)
+    /// without copying it; it is dropped with the last holder.
+    pub fn from_foreign(bytes: impl AsRef<[u8]> + Send + Sync + 'static) -> Buffer {
+        Buffer {
+            storage: Arc::new(Shared::Foreign(Box::new(bytes))),
         }
     }
 
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
-        &self.storage.bytes
+        self.storage.bytes()
     }
 
     /// Number of bytes.
     pub fn len(&self) -> usize {
-        self.storage.bytes.len()
+        self.as_slice().len()
     }
 
     /// Whether the buffer holds no bytes.
     pub fn is_empty(&self) -> bool {
-        self.storage.bytes.is_empty()
+        self.as_slice().is_empty()
     }
 
     /// Address of the first byte: two buffers with the same address share memory.
     pub fn as_ptr(&self) -> *const u8 {
-        self.storage.bytes.as_ptr()
+        self.as_slice().as_ptr()
     }
 
     /// Whether both handles point at the same memory (no copy was made).
@@ -104,7 +127,7 @@ impl BufferMut {
     /// Makes the bytes read-only and shareable.
     pub fn freeze(self) -> Buffer {
         Buffer {
-            storage: Arc::new(self.storage),
+            storage: Arc::new(Shared::Pooled(self.storage)),
         }
     }
 }

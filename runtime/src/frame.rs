@@ -75,7 +75,8 @@ pub struct Planes {
 }
 
 impl Planes {
-    fn new(layouts: &[PlaneLayout]) -> Planes {
+    /// Planes with these layouts (at most three: a broken invariant otherwise).
+    pub fn from_layouts(layouts: &[PlaneLayout]) -> Planes {
         let mut planes = Planes::default();
         planes.layouts[..layouts.len()].copy_from_slice(layouts);
         planes.count = layouts.len();
@@ -119,7 +120,7 @@ impl PixelFormat {
     pub fn planes(self, width: u32, height: u32) -> Planes {
         let (w, h) = (width as usize, height as usize);
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-        let packed = |bpp: usize| Planes::new(&[plane(0, w * bpp, w, h, bpp)]);
+        let packed = |bpp: usize| Planes::from_layouts(&[plane(0, w * bpp, w, h, bpp)]);
         match self {
             PixelFormat::Rgb24 => packed(3),
             PixelFormat::Rgba => packed(4),
@@ -127,13 +128,13 @@ impl PixelFormat {
             PixelFormat::I420 => {
                 let luma = w * h;
                 let chroma = cw * ch;
-                Planes::new(&[
+                Planes::from_layouts(&[
                     plane(0, w, w, h, 1),
                     plane(luma, cw, cw, ch, 1),
                     plane(luma + chroma, cw, cw, ch, 1),
                 ])
             }
-            PixelFormat::Nv12 => Planes::new(&[plane(0, w, w, h, 1), plane(w * h, cw * 2, cw, ch, 2)]),
+            PixelFormat::Nv12 => Planes::from_layouts(&[plane(0, w, w, h, 1), plane(w * h, cw * 2, cw, ch, 2)]),
             PixelFormat::Encoded(_) | PixelFormat::Empty => Planes::default(),
         }
     }

@@ -22,6 +22,7 @@ mod pool;
 mod reload;
 mod streams;
 pub mod testing;
+mod transport;
 
 pub use buffer::{Buffer, BufferMut, DEFAULT_POOL_FLOOR, FrameAllocator};
 pub use control::access::{Access, AccessError, AllowedHost, AllowedOrigin};
@@ -41,9 +42,12 @@ pub use graph::draw::{DrawFormat, draw};
 pub use graph::error::{Diagnostic, DiagnosticReport, GraphError};
 pub use graph::load::{GraphErrors, LoadFileError, LoadedGraph, load_file, load_str};
 pub use graph::negotiate::Conversion;
+pub use graph::place::{DEFAULT_LINK_QUALITY, Link, PlaceError, on_loopback, place};
 pub use graph::schema::{SCHEMA_ID, graph_schema, graph_schema_json};
 pub use graph::schema_check::{SchemaChecked, SchemaDrift, check_graph_schema};
-pub use graph::spec::{GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LongInput, Name, NodeSpec, RestartPolicy};
+pub use graph::spec::{
+    GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LinkCodec, LinkSpec, LongInput, Name, NodeSpec, RestartPolicy,
+};
 pub use graph::validate::{
     DEFAULT_FILE_QUEUE, DEFAULT_LIVE_H264_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph,
     validate,
@@ -57,7 +61,7 @@ pub use node::formats::{FormatSet, Gives};
 pub use node::kind::{KindInfo, Node, NodeFactory, NodeKind};
 pub use node::params::{ParamIssue, ParamType, did_you_mean};
 pub use node::port::{InputPortSpec, MediaType, OutputPortSpec, VIDEO_IN, VIDEO_OUT};
-pub use node::registry::{Converter, Registry};
+pub use node::registry::{Converter, LinkEnd, LinkKinds, Registry};
 pub use node::shapes::{
     Sink, Source, Transform, on_blocking_thread, sink_node, skip_frame, source_node, transform_node,
 };
@@ -66,3 +70,7 @@ pub use packet::Packet;
 pub use pool::PoolStats;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};
+pub use transport::config::TransportConfig;
+pub use transport::link::{FramePublisher, FrameSubscriber};
+pub use transport::session::{Transport, TransportError, check_key_expr};
+pub use transport::wire::{MAGIC as WIRE_MAGIC, WIRE_VERSION, WireError};

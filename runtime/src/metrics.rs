@@ -160,6 +160,9 @@ pub struct NodeMetrics {
     /// Streams the node turned away because it cannot read them (an H.264
     /// profile its decoder lacks): one per stream, however many frames.
     pub streams_refused: AtomicU64,
+    /// Messages received from another process that are not frames (garbage
+    /// on a key, another wire version): dropped.
+    pub messages_rejected: AtomicU64,
     /// Time spent processing one frame.
     pub process_time: Histogram,
     /// Time from capture to this node's output.
@@ -179,6 +182,7 @@ impl NodeMetrics {
             frame_errors: AtomicU64::new(0),
             restarts: AtomicU64::new(0),
             streams_refused: AtomicU64::new(0),
+            messages_rejected: AtomicU64::new(0),
             process_time: Histogram::default(),
             latency: Histogram::default(),
             state: Mutex::new((NodeState::Starting, None)),
@@ -244,6 +248,7 @@ impl NodeMetrics {
             queue_depth: self.queue_depth(),
             restarts: self.restarts.load(Ordering::Relaxed),
             streams_refused: self.streams_refused.load(Ordering::Relaxed),
+            messages_rejected: self.messages_rejected.load(Ordering::Relaxed),
             latency_p50_ms: ms(self.latency.quantile(0.5)),
             latency_p95_ms: ms(self.latency.quantile(0.95)),
             latency_p99_ms: ms(self.latency.quantile(0.99)),
@@ -277,6 +282,8 @@ pub struct NodeSnapshot {
     pub restarts: u64,
     /// Streams turned away because the node cannot read them.
     pub streams_refused: u64,
+    /// Messages from other processes that were not frames, dropped.
+    pub messages_rejected: u64,
     /// Median capture-to-output latency.
     pub latency_p50_ms: Option<f64>,
     /// 95th percentile latency.
@@ -358,7 +365,7 @@ impl MetricsRegistry {
     pub fn render_prometheus(&self) -> String {
         let nodes = self.nodes.read().expect("metrics lock is never held across a panic");
         let mut out = String::new();
-        let counters: [Exposed<u64>; 7] = [
+        let counters: [Exposed<u64>; 8] = [
             (
                 "ooblex_node_frames_in_total",
                 "Frames taken from the node's input queues.",
@@ -386,6 +393,11 @@ impl MetricsRegistry {
                 "ooblex_node_streams_refused_total",
                 "Streams the node cannot read and turned away (the log says why and how to fix it).",
                 |m| m.streams_refused.load(Ordering::Relaxed),
+            ),
+            (
+                "ooblex_node_messages_rejected_total",
+                "Messages from other processes that are not Ooblex frames (docs/WIRE.md), dropped.",
+                |m| m.messages_rejected.load(Ordering::Relaxed),
             ),
             (
                 "ooblex_node_queue_depth",

@@ -15,6 +15,7 @@ use crate::events::Event;
 use crate::exec::executor::RunningGraph;
 use crate::graph::diff::GraphDiff;
 use crate::graph::load::{GraphErrors, load_str};
+use crate::graph::place::{PlaceError, place};
 use crate::graph::validate::validate;
 use crate::node::registry::Registry;
 
@@ -54,6 +55,9 @@ pub enum ReloadError {
     /// It does not load or validate; the old graph keeps running.
     #[error(transparent)]
     Invalid(GraphErrors),
+    /// It validates but this host cannot run its part (a node without a host).
+    #[error(transparent)]
+    Unplaceable(PlaceError),
     /// The graph is no longer running.
     #[error("the graph is not running any more")]
     Stopped,
@@ -91,6 +95,8 @@ pub struct GraphController {
     running: RunningGraph,
     registry: Registry,
     control: ControlState,
+    /// The host whose part of each graph is run; `None` runs the whole graph.
+    host: Option<String>,
 }
 
 impl GraphController {
@@ -103,8 +109,15 @@ impl GraphController {
             running,
             registry,
             control,
+            host: None,
         };
         (controller, Reloader { requests: tx })
+    }
+
+    /// Runs `host`'s part of every new graph ([`place`]) instead of the whole graph.
+    pub fn placing(mut self, host: Option<String>) -> GraphController {
+        self.host = host;
+        self
     }
 
     /// Applies reloads until every node has ended or `stop` completes; returns
@@ -139,7 +152,11 @@ impl GraphController {
                 self.control.remember_secrets(secrets_of(&loaded.spec, &self.registry));
                 validate(&loaded, &self.registry)
             })
-            .map_err(ReloadError::Invalid);
+            .map_err(ReloadError::Invalid)
+            .and_then(|graph| match &self.host {
+                Some(host) => place(&graph, host, &self.registry).map_err(ReloadError::Unplaceable),
+                None => Ok(graph),
+            });
         let result = match checked {
             Ok(graph) => {
                 let diff = self.running.apply(graph).await;
@@ -169,6 +186,12 @@ impl GraphController {
                         "new graph from {} rejected; the running graph is unchanged:\n{}",
                         request.origin,
                         self.control.scrub(errors.render(false).trim_end())
+                    );
+                }
+                if let ReloadError::Unplaceable(why) = &err {
+                    tracing::error!(
+                        "new graph from {} rejected; the running graph is unchanged: {why}",
+                        request.origin
                     );
                 }
                 Err(err)

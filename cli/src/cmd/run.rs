@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ooblex_runtime::{
-    Access, AllowedHost, AllowedOrigin, ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, bind,
-    router, watch_file,
+    Access, AllowedHost, AllowedOrigin, ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, Transport,
+    TransportConfig, bind, place, router, watch_file,
 };
 
 use crate::status_line::StatusLine;
@@ -47,6 +47,11 @@ pub struct RunArgs {
         value_name = "ORIGIN"
     )]
     allow_origin: Vec<AllowedOrigin>,
+    /// Run only the nodes the graph places on this host (one of its `hosts:`);
+    /// edges to nodes of other hosts go over zenoh. Without it, a graph with
+    /// hosts runs wholly in this process.
+    #[arg(long, value_name = "NAME")]
+    host: Option<String>,
     /// Do not print the live status line.
     #[arg(long)]
     no_status: bool,
@@ -61,6 +66,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let Some(graph) = super::load_and_validate(&args.graph)? else {
         return Ok(ExitCode::FAILURE);
     };
+    let graph = match &args.host {
+        Some(host) => place(&graph, host, &ooblex_nodes::registry())?,
+        None => graph,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("ooblex-worker")
@@ -74,7 +83,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OOBLEX_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // zenoh's own start-up chatter (its id, its addresses, a peer not up
+        // yet) says nothing the lines of the session and its links do not.
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,zenoh=warn,zenoh::net::runtime::orchestrator=error")
+        });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -94,7 +107,16 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
         Err(err) => return Err(err.into()),
     };
     let address = listener.local_addr().context("the bound socket has an address")?;
-    let env = RuntimeEnv::default();
+    let env = RuntimeEnv {
+        transport: Transport::new(TransportConfig::for_part(&graph.spec, args.host.as_deref())),
+        ..RuntimeEnv::default()
+    };
+    if args.host.is_some() {
+        // Listen now, so that the other hosts find this one whatever its links.
+        env.transport.session().await.map_err(|err| {
+            anyhow::anyhow!("{err}\nhelp: another process may listen on that endpoint; check `hosts:` in the graph")
+        })?;
+    }
     let access = Access::new(address, args.token.clone())
         .with_hosts(args.allow_host.iter().cloned())
         .with_origins(args.allow_origin.iter().cloned());
@@ -109,25 +131,28 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
     });
 
     let page = format!("http://{address}/");
+    let part = match &graph.host {
+        Some(host) => format!(" on host `{host}`"),
+        None => String::new(),
+    };
     eprintln!(
-        "ooblex: running graph `{}` ({} nodes) — open {page}",
+        "ooblex: running graph `{}`{part} ({} nodes) — open {page}",
         graph.name,
         graph.nodes.len()
     );
-    if !graph.spec.hosts.is_empty() {
-        tracing::warn!(
-            "the graph names hosts ({}); this version runs every node in this process",
-            graph
-                .spec
-                .hosts
-                .keys()
-                .map(|h| h.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+    if graph.host.is_none() && !graph.spec.hosts.is_empty() {
+        let hosts: Vec<&str> = graph.spec.hosts.keys().map(|h| h.as_str()).collect();
+        tracing::info!(
+            "the graph names hosts ({}); without `--host NAME` this process runs all of them",
+            hosts.join(", ")
         );
+    }
+    for link in &graph.links {
+        tracing::info!("link: {link}");
     }
     let running = RunningGraph::start(graph, &env);
     let (controller, reloader) = GraphController::new(running, ooblex_nodes::registry(), control.clone());
+    let controller = controller.placing(args.host.clone());
     let _ = control.reloader.set(reloader.clone());
     let _watch = if args.no_watch {
         None
@@ -163,6 +188,7 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
         .iter()
         .any(|n| n.state == ooblex_runtime::NodeState::Failed);
     running.stop(DRAIN_GRACE).await;
+    env.transport.close().await;
     server.abort();
     if !stopped_by_signal {
         tracing::info!("every node has ended");

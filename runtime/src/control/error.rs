@@ -56,6 +56,9 @@ pub enum ApiError {
     /// The new graph is invalid; the running graph is unchanged.
     #[error("the new graph is invalid; the running graph is unchanged")]
     InvalidGraph(Vec<crate::graph::error::DiagnosticReport>),
+    /// The graph validates, but this host cannot run its part of it.
+    #[error("{0}")]
+    Unplaceable(String),
     /// No graph is running to apply a new one to.
     #[error("no graph is running")]
     NotRunning,
@@ -73,7 +76,7 @@ impl ApiError {
             ApiError::ForeignHost { .. } => StatusCode::MISDIRECTED_REQUEST,
             ApiError::ForeignOrigin { .. } => StatusCode::FORBIDDEN,
             ApiError::UnsupportedGraphType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::InvalidGraph(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InvalidGraph(_) | ApiError::Unplaceable(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }

@@ -122,6 +122,7 @@ async fn post_graph(
         Err(ReloadError::Invalid(errors)) => Err(ApiError::InvalidGraph(
             errors.diagnostics.iter().map(|d| d.to_report(&errors.origin)).collect(),
         )),
+        Err(ReloadError::Unplaceable(why)) => Err(ApiError::Unplaceable(why.to_string())),
         Err(ReloadError::Stopped) => Err(ApiError::NotRunning),
     }
 }

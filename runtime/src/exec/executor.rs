@@ -20,6 +20,7 @@ use crate::metrics::{MetricsRegistry, NodeMetrics, NodeState};
 use crate::node::context::NodeContext;
 use crate::node::shutdown::Shutdown;
 use crate::streams::StreamRegistry;
+use crate::transport::session::Transport;
 
 /// How long a node stopped by a reload gets to end before it is aborted.
 const NODE_STOP_GRACE: Duration = Duration::from_secs(2);
@@ -36,6 +37,8 @@ pub struct RuntimeEnv {
     pub streams: StreamRegistry,
     /// Events for `/api/events`.
     pub events: EventBus,
+    /// The zenoh session for links to other processes.
+    pub transport: Transport,
 }
 
 impl Default for RuntimeEnv {
@@ -48,6 +51,7 @@ impl Default for RuntimeEnv {
             metrics,
             streams: StreamRegistry::default(),
             events: EventBus::default(),
+            transport: Transport::default(),
         }
     }
 }
@@ -265,6 +269,7 @@ impl RunningGraph {
                     metrics.clone(),
                     env.streams.clone(),
                 )
+                .with_transport(env.transport.clone())
             }
         };
         let finish_outputs = Arc::new(AtomicBool::new(true));

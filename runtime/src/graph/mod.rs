@@ -6,6 +6,7 @@ pub(crate) mod draw;
 pub(crate) mod error;
 pub(crate) mod load;
 pub(crate) mod negotiate;
+pub(crate) mod place;
 pub(crate) mod report;
 pub(crate) mod schema;
 pub(crate) mod schema_check;

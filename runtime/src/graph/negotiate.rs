@@ -252,6 +252,7 @@ fn converter_node(
                     from: format!("{}.{}", need.from, need.from_port),
                     queue: Some(feed.capacity),
                     policy: Some(feed.policy),
+                    link: None,
                 }),
             )]),
             host: producer.host,

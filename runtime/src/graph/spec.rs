@@ -42,6 +42,10 @@ pub struct HostSpec {
     /// Addresses of other hosts this host connects to (`tcp/stage.local:7447`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connect: Vec<String>,
+    /// Also find other hosts by zenoh's multicast scouting on the LAN. Off by
+    /// default: hosts find each other through the endpoints named here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub multicast_scouting: bool,
 }
 
 /// One node of the graph.
@@ -54,7 +58,7 @@ pub struct NodeSpec {
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub params: serde_json::Value,
     /// Input ports and what feeds them: `port: node`, `port: node.port`, or
-    /// `port: { from: node.port, queue: 2, policy: latest }`.
+    /// `port: { from: node.port, queue: 2, policy: latest, link: { codec: jpeg } }`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub inputs: BTreeMap<String, InputRef>,
     /// The host that runs this node (one of `hosts`).
@@ -107,6 +111,44 @@ pub struct LongInput {
     /// live sources), `block` makes the producer wait (default for files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<QueuePolicy>,
+    /// How frames travel when the feeding node runs on another host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkSpec>,
+}
+
+/// How raw video travels on an edge between hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// `raw` sends pixels as they are (the default between hosts on one
+    /// machine), `jpeg` compresses each picture in the sending process (the
+    /// default between machines); the receiver gets raw video either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<LinkCodec>,
+    /// JPEG quality, 1 to 100 (default 85).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub quality: Option<u8>,
+}
+
+/// What compresses raw video on a link between hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkCodec {
+    /// Pixels as they are.
+    Raw,
+    /// One JPEG picture per frame.
+    Jpeg,
+}
+
+impl LinkCodec {
+    /// The name written in graph files.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkCodec::Raw => "raw",
+            LinkCodec::Jpeg => "jpeg",
+        }
+    }
 }
 
 impl InputRef {
@@ -115,6 +157,14 @@ impl InputRef {
         match self {
             InputRef::Short(from) => from,
             InputRef::Long(long) => &long.from,
+        }
+    }
+
+    /// How the edge travels between hosts, when the graph says.
+    pub fn link(&self) -> Option<LinkSpec> {
+        match self {
+            InputRef::Short(_) => None,
+            InputRef::Long(long) => long.link,
         }
     }
 

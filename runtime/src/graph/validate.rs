@@ -12,7 +12,8 @@ use crate::exec::queue::QueuePolicy;
 use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::load::{GraphErrors, LoadedGraph};
 use crate::graph::negotiate::{Conversion, negotiate};
-use crate::graph::spec::{GraphSpec, InputRef, NodeSpec};
+use crate::graph::place::Link;
+use crate::graph::spec::{GraphSpec, InputRef, LinkCodec, NodeSpec};
 use crate::node::formats::FormatSet;
 use crate::node::kind::{KindInfo, NodeFactory};
 use crate::node::params::did_you_mean;
@@ -44,6 +45,11 @@ pub struct ValidatedGraph {
     pub nodes: Vec<ResolvedNode>,
     /// The pixel-format conversions on edges, one per converter node.
     pub conversions: Vec<Conversion>,
+    /// The host whose part of the graph this is ([`crate::place`]); `None`
+    /// for the whole graph.
+    pub host: Option<String>,
+    /// The links of this part to other hosts.
+    pub links: Vec<Link>,
 }
 
 /// A checked node.
@@ -252,6 +258,20 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
                 ));
                 continue;
             }
+            if output.media != MediaType::RawVideo
+                && input.link().and_then(|l| l.codec).is_some_and(|c| c != LinkCodec::Raw)
+            {
+                out.push(Diagnostic::new(
+                    GraphError::InvalidValue {
+                        message: format!(
+                            "a link codec compresses raw video, but `{from}.{}` gives {}, which travels between hosts as it is; remove `codec`",
+                            output.name, output.media
+                        ),
+                        context: format!("input `{port}` of node `{id}`"),
+                    },
+                    at(&["nodes", id, "inputs", port, "link", "codec"], false),
+                ));
+            }
             edges.push(Edge {
                 to: id,
                 port,
@@ -361,6 +381,8 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
         spec: spec.clone(),
         nodes,
         conversions,
+        host: None,
+        links: Vec::new(),
     })
 }
 

@@ -12,6 +12,7 @@ use crate::metrics::NodeMetrics;
 use crate::node::shutdown::Shutdown;
 use crate::packet::Packet;
 use crate::streams::StreamRegistry;
+use crate::transport::session::Transport;
 
 /// The receiving end of an input port.
 #[derive(Clone)]
@@ -97,6 +98,8 @@ pub struct NodeContext {
     pub metrics: Arc<NodeMetrics>,
     /// Streams served over HTTP (MJPEG, snapshots).
     pub streams: StreamRegistry,
+    /// The process's zenoh session, for links to other processes.
+    pub transport: Transport,
     inputs: Vec<(String, Arc<Queue>)>,
     outputs: Vec<(String, Arc<Hub>)>,
 }
@@ -118,9 +121,16 @@ impl NodeContext {
             shutdown,
             metrics,
             streams,
+            transport: Transport::default(),
             inputs,
             outputs,
         }
+    }
+
+    /// The context with links to other processes going through `transport`.
+    pub fn with_transport(mut self, transport: Transport) -> NodeContext {
+        self.transport = transport;
+        self
     }
 
     /// The input port `name`, when the graph connects it.

@@ -17,6 +17,36 @@ pub struct Converter {
     pub params: fn(to: PixelFormat, keep: FormatSet) -> serde_json::Value,
 }
 
+/// The kinds that carry edges between hosts: one publishes the frames of its
+/// input on a key, the other gives the frames published on a key.
+#[derive(Clone, Copy)]
+pub struct LinkKinds {
+    /// The receiving kind: no inputs, one output per media type.
+    pub receive: &'static str,
+    /// The sending kind: one input that takes every media type, no outputs.
+    pub send: &'static str,
+    /// The receiver's params for one link.
+    pub receive_params: fn(&LinkEnd<'_>) -> serde_json::Value,
+    /// The sender's params for one link.
+    pub send_params: fn(&LinkEnd<'_>) -> serde_json::Value,
+}
+
+/// What both ends of a link between hosts are configured with.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkEnd<'a> {
+    /// The key expression frames are published on.
+    pub key: &'a str,
+    /// What compresses raw video on the way.
+    pub codec: crate::graph::spec::LinkCodec,
+    /// JPEG quality, 1 to 100.
+    pub quality: u8,
+    /// Whether a slow receiver holds the sender back (`block`) instead of
+    /// losing frames (`latest`).
+    pub block: bool,
+    /// The raw formats the producer gives (empty for other media).
+    pub formats: FormatSet,
+}
+
 /// Every node kind a process knows, by name.
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -24,6 +54,7 @@ pub struct Registry {
     /// Kinds this build leaves out, with how to get them.
     not_built: BTreeMap<&'static str, &'static str>,
     converter: Option<Converter>,
+    links: Option<LinkKinds>,
 }
 
 impl Registry {
@@ -63,6 +94,24 @@ impl Registry {
     pub fn converter(&self) -> Option<(&KindInfo, Converter)> {
         let converter = self.converter?;
         Some((self.kinds.get(converter.kind)?, converter))
+    }
+
+    /// Names the kinds that carry edges between hosts; both must be registered.
+    pub fn set_links(&mut self, links: LinkKinds) -> &mut Registry {
+        for kind in [links.receive, links.send] {
+            assert!(
+                self.kinds.contains_key(kind),
+                "the link kind `{kind}` is a registered kind"
+            );
+        }
+        self.links = Some(links);
+        self
+    }
+
+    /// The link kinds and how to configure them, when they are set.
+    pub fn links(&self) -> Option<(&KindInfo, &KindInfo, LinkKinds)> {
+        let links = self.links?;
+        Some((self.kinds.get(links.receive)?, self.kinds.get(links.send)?, links))
     }
 
     /// The kinds this build leaves out, sorted by name.

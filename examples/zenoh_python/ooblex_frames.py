@@ -1,0 +1,106 @@
+"""Ooblex frames on zenoh, as docs/WIRE.md describes them: read and write
+them from any Python process with eclipse-zenoh (the standard library does
+the rest).
+
+A sample is one frame: the attachment is the header, the payload the bytes.
+"""
+
+import json
+import struct
+import time
+from dataclasses import dataclass, field
+
+MAGIC = b"OOBX"
+VERSION = 1
+KEYFRAME, HAS_DTS, STREAM_END = 1, 2, 4
+FORMATS = {0: "empty", 1: "rgb24", 2: "rgba", 3: "i420", 4: "nv12", 5: "gray8", 16: "jpeg", 17: "h264"}
+CODES = {name: code for code, name in FORMATS.items()}
+FIXED = struct.Struct("<4sBBBBIIQQQQ")
+
+
+@dataclass
+class Frame:
+    """One picture with its identity; `planes` are (offset, stride) pairs."""
+
+    format: str
+    width: int
+    height: int
+    data: bytes
+    seq: int = 0
+    pts_ns: int = 0
+    capture_ns: int = field(default_factory=time.time_ns)
+    stream: str = ""
+    keyframe: bool = True
+    planes: list = field(default_factory=list)
+    detections: list | None = None
+
+    def row(self, y: int, plane: int = 0) -> bytes:
+        """The bytes of row `y` of a plane, without padding."""
+        offset, stride = self.planes[plane]
+        width = {"rgb24": 3, "rgba": 4}.get(self.format, 1) * self.width
+        start = offset + y * stride
+        return self.data[start : start + width]
+
+
+def packed_planes(fmt: str, width: int, height: int) -> list:
+    """The (offset, stride) of each plane of a tightly packed frame."""
+    if fmt in ("rgb24", "rgba", "gray8"):
+        return [(0, width * {"rgb24": 3, "rgba": 4, "gray8": 1}[fmt])]
+    cw, ch = (width + 1) // 2, (height + 1) // 2
+    if fmt == "i420":
+        return [(0, width), (width * height, cw), (width * height + cw * ch, cw)]
+    if fmt == "nv12":
+        return [(0, width), (width * height, cw * 2)]
+    return []
+
+
+def encode(frame: Frame) -> tuple[bytes, bytes]:
+    """The (attachment, payload) of a frame."""
+    planes = frame.planes or packed_planes(frame.format, frame.width, frame.height)
+    flags = KEYFRAME if frame.keyframe else 0
+    header = FIXED.pack(
+        MAGIC, VERSION, CODES[frame.format], flags, len(planes),
+        frame.width, frame.height, frame.seq, frame.pts_ns, 0, frame.capture_ns,
+    )
+    header += b"".join(struct.pack("<II", offset, stride) for offset, stride in planes)
+    stream = frame.stream.encode()
+    header += struct.pack("<H", len(stream)) + stream
+    meta = b"" if frame.detections is None else json.dumps({"detections": frame.detections}).encode()
+    header += struct.pack("<I", len(meta)) + meta
+    return header, frame.data
+
+
+def decode(header: bytes, payload: bytes) -> Frame | None:
+    """The frame a sample carries, or None for the end of a stream.
+    Raises ValueError for bytes that are not an Ooblex frame."""
+    if len(header) < FIXED.size:
+        raise ValueError("the header is too short")
+    magic, version, code, flags, count, width, height, seq, pts, _dts, capture = FIXED.unpack_from(header)
+    if magic != MAGIC or version != VERSION:
+        raise ValueError(f"not an Ooblex frame header of version {VERSION}")
+    at = FIXED.size
+    planes = [struct.unpack_from("<II", header, at + 8 * i) for i in range(count)]
+    at += 8 * count
+    (length,) = struct.unpack_from("<H", header, at)
+    stream = header[at + 2 : at + 2 + length].decode()
+    if flags & STREAM_END:
+        return None
+    at += 2 + length
+    (length,) = struct.unpack_from("<I", header, at)
+    meta = json.loads(header[at + 4 : at + 4 + length]) if length else {}
+    return Frame(
+        format=FORMATS[code], width=width, height=height, data=bytes(payload), seq=seq, pts_ns=pts,
+        capture_ns=capture, stream=stream, keyframe=bool(flags & KEYFRAME), planes=planes,
+        detections=meta.get("detections"),
+    )
+
+
+def session(endpoint: str):
+    """A zenoh session connected to an Ooblex host at `endpoint` (`tcp/127.0.0.1:7447`)."""
+    import zenoh
+
+    config = zenoh.Config()
+    config.insert_json5("mode", '"peer"')
+    config.insert_json5("connect/endpoints", json.dumps([endpoint]))
+    config.insert_json5("scouting/multicast/enabled", "false")
+    return zenoh.open(config)

@@ -1,0 +1,250 @@
+//! `zenoh_source`: gives the frames published on a zenoh key expression in
+//! Ooblex's wire format (docs/WIRE.md), by another host of the graph or by
+//! any zenoh client (a Python process with eclipse-zenoh). Each frame leaves
+//! on the output of its media type. Messages that are not frames are counted
+//! (`ooblex_node_messages_rejected_total`) and dropped; the first of each
+//! reason is logged.
+
+use std::collections::HashSet;
+use std::mem::Discriminant;
+
+use futures::future::BoxFuture;
+use ooblex_runtime::{
+    Codec, FormatSet, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPort,
+    OutputPortSpec, Packet, ParamIssue, PixelFormat, VIDEO_OUT, WireError, on_blocking_thread,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::link::zenoh_sink::check_key;
+use crate::media::pixels::convert;
+use crate::media::raw::{ALL_RAW, RawView, new_picture};
+use crate::params::RawFormat;
+
+/// Frames held for the graph when `depth` does not say.
+pub const DEFAULT_DEPTH: usize = 4;
+
+/// What a full receiving queue does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceivePolicy {
+    /// Keep the newest frames, drop the oldest (live video).
+    #[default]
+    Latest,
+    /// Hold publishers that use `congestion: block` back.
+    Block,
+}
+
+/// Params of `zenoh_source`. Changing them restarts the node.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZenohSourceParams {
+    /// The key expression to subscribe to (`ooblex/demo/blur/video`, `lab/*/frames`).
+    pub key: String,
+    /// The raw pixel formats it gives on `video` (default all); raw frames in
+    /// others are counted as rejected and dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<RawFormat>,
+    /// Decode JPEG pictures into raw video on `video` (in rgb24 when
+    /// `formats` has it, else its first), instead of giving them on `jpeg`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decode_jpeg: bool,
+    /// Frames held while the graph is busy.
+    #[serde(default = "default_depth")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub depth: usize,
+    /// What a full queue does.
+    #[serde(default)]
+    pub policy: ReceivePolicy,
+}
+
+fn default_depth() -> usize {
+    DEFAULT_DEPTH
+}
+
+impl ZenohSourceParams {
+    fn formats(&self) -> FormatSet {
+        if self.formats.is_empty() {
+            return ALL_RAW;
+        }
+        let formats: Vec<PixelFormat> = self.formats.iter().map(|&f| f.into()).collect();
+        FormatSet::of(&formats)
+    }
+}
+
+/// The `zenoh_source` node kind.
+pub struct ZenohSource;
+
+const OUTPUTS: &[OutputPortSpec] = &[
+    VIDEO_OUT,
+    OutputPortSpec::encoded("h264", MediaType::H264),
+    OutputPortSpec::encoded("jpeg", MediaType::Jpeg),
+    OutputPortSpec::encoded("detections", MediaType::Detections),
+    OutputPortSpec::encoded("tensor", MediaType::Tensor),
+];
+
+impl NodeKind for ZenohSource {
+    type Params = ZenohSourceParams;
+    const NAME: &'static str = "zenoh_source";
+    const DESCRIPTION: &'static str =
+        "gives the frames published on a zenoh key in Ooblex's wire format, on the output of their media type";
+    const INPUTS: &'static [InputPortSpec] = &[];
+    const OUTPUTS: &'static [OutputPortSpec] = OUTPUTS;
+    const LIVE: bool = true;
+
+    fn check(params: &ZenohSourceParams) -> Vec<ParamIssue> {
+        check_key("key", &params.key)
+    }
+
+    fn build(params: &ZenohSourceParams) -> Result<Box<dyn Node>, NodeError> {
+        Ok(Box::new(ZenohSourceNode { params: params.clone() }))
+    }
+
+    fn output_formats(params: &ZenohSourceParams, port: &OutputPortSpec, _input: FormatSet) -> FormatSet {
+        match port.media {
+            MediaType::RawVideo => params.formats(),
+            _ => FormatSet::EMPTY,
+        }
+    }
+}
+
+struct ZenohSourceNode {
+    params: ZenohSourceParams,
+}
+
+/// The outputs, by media type.
+struct Outputs {
+    video: OutputPort,
+    h264: OutputPort,
+    jpeg: OutputPort,
+    detections: OutputPort,
+    tensor: OutputPort,
+}
+
+impl Outputs {
+    fn of(ctx: &NodeContext) -> Result<Outputs, NodeError> {
+        let port = |name: &str| {
+            ctx.output(name)
+                .ok_or_else(|| NodeError::failed(format!("zenoh_source has a `{name}` output")))
+        };
+        Ok(Outputs {
+            video: port("video")?,
+            h264: port("h264")?,
+            jpeg: port("jpeg")?,
+            detections: port("detections")?,
+            tensor: port("tensor")?,
+        })
+    }
+
+    fn all(&self) -> [&OutputPort; 5] {
+        [&self.video, &self.h264, &self.jpeg, &self.detections, &self.tensor]
+    }
+}
+
+impl Node for ZenohSourceNode {
+    fn run(self: Box<Self>, ctx: NodeContext) -> BoxFuture<'static, Result<(), NodeError>> {
+        let params = self.params;
+        on_blocking_thread(ctx, move |ctx| {
+            let runtime = tokio::runtime::Handle::current();
+            let block = params.policy == ReceivePolicy::Block;
+            let subscriber = runtime
+                .block_on(ctx.transport.subscriber(&params.key, params.depth, block))
+                .map_err(NodeError::startup)?;
+            let outputs = Outputs::of(ctx)?;
+            let mut receiver = Receiver {
+                formats: params.formats(),
+                decode_jpeg: params.decode_jpeg,
+                logged: HashSet::new(),
+                key: params.key.clone(),
+            };
+            loop {
+                let received = runtime.block_on(async {
+                    tokio::select! {
+                        () = ctx.shutdown.wait() => None,
+                        received = subscriber.recv(&ctx.alloc) => Some(received),
+                    }
+                });
+                match received {
+                    // Stopped, or the session closed as the process stops.
+                    None | Some(None) => return Ok(()),
+                    Some(Some(Err(err))) => receiver.reject(ctx, &err.to_string(), Some(std::mem::discriminant(&err))),
+                    Some(Some(Ok(Packet::StreamEnd(stream)))) => {
+                        for out in outputs.all() {
+                            out.end_stream(&stream);
+                        }
+                    }
+                    Some(Some(Ok(Packet::Frame(frame)))) => receiver.route(frame, &outputs, ctx)?,
+                }
+            }
+        })
+    }
+}
+
+/// What decides where a received frame goes.
+struct Receiver {
+    formats: FormatSet,
+    decode_jpeg: bool,
+    /// The reasons already logged: each is logged once, then only counted.
+    logged: HashSet<Option<Discriminant<WireError>>>,
+    key: String,
+}
+
+impl Receiver {
+    fn route(&mut self, frame: Frame, outputs: &Outputs, ctx: &NodeContext) -> Result<(), NodeError> {
+        match frame.format {
+            format if PixelFormat::RAW.contains(&format) => {
+                if self.formats.contains(format) {
+                    outputs.video.blocking_send(frame);
+                } else {
+                    let reason = format!("a {format} frame, but this node gives {} only", self.formats);
+                    self.reject(ctx, &reason, None);
+                }
+            }
+            PixelFormat::Encoded(Codec::Jpeg) if self.decode_jpeg => match decode_jpeg(&frame, self.formats, ctx) {
+                Ok(picture) => outputs.video.blocking_send(picture),
+                Err(err) => self.reject(ctx, &err.to_string(), None),
+            },
+            PixelFormat::Encoded(Codec::Jpeg) => outputs.jpeg.blocking_send(frame),
+            PixelFormat::Encoded(Codec::H264) => outputs.h264.blocking_send(frame),
+            _ if frame.meta.tensors.is_some() => outputs.tensor.blocking_send(frame),
+            _ => outputs.detections.blocking_send(frame),
+        }
+        Ok(())
+    }
+
+    /// Counts a message that is not a frame this node gives, and logs the
+    /// first of each reason.
+    fn reject(&mut self, ctx: &NodeContext, reason: &str, kind: Option<Discriminant<WireError>>) {
+        use std::sync::atomic::Ordering;
+        let count = ctx.metrics.messages_rejected.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.logged.insert(kind) {
+            tracing::warn!(
+                node = %ctx.id,
+                "dropped a message on `{}`: {reason} ({count} rejected so far; the format is in docs/WIRE.md)",
+                self.key
+            );
+        }
+    }
+}
+
+/// The raw picture of a JPEG frame, in rgb24 when `formats` has it, else in its first.
+fn decode_jpeg(frame: &Frame, formats: FormatSet, ctx: &NodeContext) -> Result<Frame, NodeError> {
+    let decoded = image::load_from_memory_with_format(frame.buffer.as_slice(), image::ImageFormat::Jpeg)
+        .map_err(|err| NodeError::frame(format!("a JPEG picture does not decode: {err}")))?
+        .into_rgb8();
+    let (width, height) = decoded.dimensions();
+    let rgb = frame.with_picture(ctx.alloc.copy_from(decoded.as_raw()), PixelFormat::Rgb24, width, height);
+    let target = if formats.contains(PixelFormat::Rgb24) {
+        PixelFormat::Rgb24
+    } else {
+        formats.iter().next().unwrap_or(PixelFormat::Rgb24)
+    };
+    if target == PixelFormat::Rgb24 {
+        return Ok(rgb);
+    }
+    let view = RawView::of(&rgb, ZenohSource::NAME, ALL_RAW)?;
+    new_picture(ctx, &rgb, target, width, height, |out| {
+        convert(&view, out);
+        Ok(())
+    })
+}

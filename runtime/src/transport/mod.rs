@@ -1,0 +1,8 @@
+//! Links between processes over zenoh: the session a process opens from the
+//! graph's hosts ([`Transport`]), and publishers and subscribers of frames in
+//! the wire format of docs/WIRE.md ([`FramePublisher`], [`FrameSubscriber`]).
+
+pub(crate) mod config;
+pub(crate) mod link;
+pub(crate) mod session;
+pub(crate) mod wire;

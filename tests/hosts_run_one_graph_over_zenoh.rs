@@ -1,0 +1,93 @@
+//! One graph, several `ooblex run --host` processes: each runs its own nodes
+//! and the edges between them go over zenoh, with every frame arriving in order.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::{Server, free_port, scratch, wait_for};
+
+/// The `seq` of every line a `json_sink` wrote so far.
+fn seqs(path: &Path) -> Vec<u64> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|record| record["seq"].as_u64())
+        .collect()
+}
+
+/// Starts host `host` of the graph in `dir/graph.yaml`.
+fn host(dir: &Path, host: &str) -> Server {
+    Server::start_in(dir, "graph.yaml", &["--host", host, "--no-status", "--no-watch"])
+}
+
+/// Asserts that `seqs` counts up by one from its first: nothing was lost on the way.
+fn assert_no_gaps(seqs: &[u64]) {
+    let gaps: Vec<(u64, u64)> = seqs
+        .windows(2)
+        .filter(|w| w[1] != w[0] + 1)
+        .map(|w| (w[0], w[1]))
+        .collect();
+    assert!(
+        gaps.is_empty(),
+        "frames were lost between hosts: {gaps:?} in {} frames",
+        seqs.len()
+    );
+}
+
+#[test]
+fn a_source_on_one_host_feeds_an_effect_and_a_sink_on_another() {
+    let dir = scratch("two-hosts");
+    let port = free_port();
+    let graph = format!(
+        "version: 1\nname: two-hosts\nhosts:\n  stage: {{ listen: [\"tcp/127.0.0.1:{port}\"] }}\n  gpu: {{ connect: [\"tcp/127.0.0.1:{port}\"] }}\nnodes:\n  cam: {{ kind: test_pattern, params: {{ width: 320, height: 240, fps: 30, format: i420 }}, host: stage }}\n  gray: {{ kind: grayscale, inputs: {{ video: cam }}, host: gpu }}\n  out: {{ kind: json_sink, params: {{ path: out.jsonl }}, inputs: {{ video: gray }}, host: gpu }}\n"
+    );
+    std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
+    let gpu = host(&dir, "gpu");
+    let stage = host(&dir, "stage");
+    let out = dir.join("out.jsonl");
+    assert!(
+        wait_for(Duration::from_secs(30), || seqs(&out).len() >= 90),
+        "the sink on `gpu` got {} frames from `stage` in 30 s",
+        seqs(&out).len()
+    );
+    assert_no_gaps(&seqs(&out));
+    assert!(stage.metric("ooblex_node_frames_out_total", "cam.video=>") >= Some(90));
+    assert!(gpu.metric("ooblex_node_frames_out_total", "cam.video<=") >= Some(90));
+    assert_eq!(
+        gpu.metric("ooblex_node_messages_rejected_total", "cam.video<="),
+        Some(0)
+    );
+    assert_eq!(
+        gpu.metric("ooblex_node_frames_out_total", "cam"),
+        None,
+        "`gpu` runs no source"
+    );
+}
+
+#[test]
+fn three_hosts_chain_source_effect_and_sinks() {
+    let dir = scratch("three-hosts");
+    let (a, b) = (free_port(), free_port());
+    let graph = format!(
+        "version: 1\nname: three-hosts\nhosts:\n  camera: {{ listen: [\"tcp/127.0.0.1:{a}\"] }}\n  effects: {{ listen: [\"tcp/127.0.0.1:{b}\"], connect: [\"tcp/127.0.0.1:{a}\"] }}\n  viewer: {{ connect: [\"tcp/127.0.0.1:{b}\"] }}\nnodes:\n  cam: {{ kind: test_pattern, params: {{ width: 320, height: 240, fps: 30 }}, host: camera }}\n  inverted: {{ kind: invert, inputs: {{ video: cam }}, host: effects }}\n  log: {{ kind: json_sink, params: {{ path: out.jsonl }}, inputs: {{ video: inverted }}, host: viewer }}\n  preview: {{ kind: mjpeg_sink, params: {{ name: preview }}, inputs: {{ video: inverted }}, host: viewer }}\n"
+    );
+    std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
+    let viewer = host(&dir, "viewer");
+    let effects = host(&dir, "effects");
+    let _camera = host(&dir, "camera");
+    let out = dir.join("out.jsonl");
+    assert!(
+        wait_for(Duration::from_secs(30), || seqs(&out).len() >= 90),
+        "the sink on `viewer` got {} frames in 30 s",
+        seqs(&out).len()
+    );
+    assert_no_gaps(&seqs(&out));
+    assert!(effects.metric("ooblex_node_frames_out_total", "inverted") >= Some(90));
+    let jpeg = viewer.get_bytes("/streams/preview.jpg");
+    let picture = image::load_from_memory(&jpeg)
+        .expect("the snapshot is a JPEG")
+        .into_rgb8();
+    assert_eq!(picture.dimensions(), (320, 240));
+}
