@@ -91,3 +91,18 @@ fn three_hosts_chain_source_effect_and_sinks() {
         .into_rgb8();
     assert_eq!(picture.dimensions(), (320, 240));
 }
+
+#[test]
+fn a_host_masks_the_secrets_of_nodes_other_hosts_run() {
+    let dir = scratch("hosts-secrets");
+    let port = free_port();
+    let graph = format!(
+        "version: 1\nname: hosts-secrets\nhosts:\n  stage: {{ listen: [\"tcp/127.0.0.1:{port}\"] }}\n  gpu: {{ connect: [\"tcp/127.0.0.1:{port}\"] }}\nnodes:\n  obs: {{ kind: rtmp_source, params: {{ listen: \"127.0.0.1:{}\", key: studio-secret-key }}, host: stage }}\n  decoded: {{ kind: h264_decode, inputs: {{ video: obs }}, host: gpu }}\n  out: {{ kind: null_sink, inputs: {{ video: decoded }}, host: gpu }}\n",
+        free_port()
+    );
+    std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
+    let gpu = host(&dir, "gpu");
+    let shown = gpu.get("/api/graph").expect("the graph answers");
+    assert!(!shown.contains("studio-secret-key"), "{shown}");
+    assert!(shown.contains("***"), "{shown}");
+}

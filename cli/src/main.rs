@@ -37,6 +37,8 @@ enum Command {
         /// A node kind to describe.
         kind: Option<String>,
     },
+    /// Show each host of a graph (up, down, since when) and its nodes.
+    Status(cmd::status::StatusArgs),
     /// Measure a graph's throughput and the cost of each node, headless.
     Bench(cmd::bench::BenchArgs),
     /// List, check or download the models effects run (`models/*.yaml`).
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => cmd::run::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Status(args) => cmd::status::run(args),
         Command::Models(command) => cmd::models::run(command),
         Command::Validate { files } => cmd::validate::run(&files),
         Command::Schema { check } => cmd::schema::run(check.as_deref()),

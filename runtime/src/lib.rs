@@ -72,5 +72,9 @@ pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, Wat
 pub use streams::{Picture, StreamPublisher, StreamRegistry};
 pub use transport::config::TransportConfig;
 pub use transport::link::{FramePublisher, FrameSubscriber};
+pub use transport::presence::{
+    HostStatus, NodeStatus, PeerState, Presence, STATUS_TIMEOUT, announce, collect_views, host_key, status_key,
+    unix_ms, view_key,
+};
 pub use transport::session::{Transport, TransportError, check_key_expr};
 pub use transport::wire::{MAGIC as WIRE_MAGIC, WIRE_VERSION, WireError};

@@ -6,6 +6,7 @@ pub mod models;
 pub mod nodes;
 pub mod run;
 pub mod schema;
+pub mod status;
 pub mod validate;
 
 use std::io::IsTerminal;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use ooblex_runtime::{
     Access, AllowedHost, AllowedOrigin, ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, Transport,
-    TransportConfig, bind, place, router, watch_file,
+    TransportConfig, announce, bind, place, router, watch_file,
 };
 
 use crate::status_line::StatusLine;
@@ -111,12 +111,20 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
         transport: Transport::new(TransportConfig::for_part(&graph.spec, args.host.as_deref())),
         ..RuntimeEnv::default()
     };
-    if args.host.is_some() {
-        // Listen now, so that the other hosts find this one whatever its links.
-        env.transport.session().await.map_err(|err| {
-            anyhow::anyhow!("{err}\nhelp: another process may listen on that endpoint; check `hosts:` in the graph")
-        })?;
-    }
+    // Listen now, so that the other hosts find this one whatever its links,
+    // and say who this is.
+    let presence = match &args.host {
+        Some(host) => Some(
+            announce(&env.transport, &graph.name, host, env.metrics.clone())
+                .await
+                .map_err(|err| {
+                    anyhow::anyhow!(
+                        "{err}\nhelp: another process may listen on that endpoint; check `hosts:` in the graph"
+                    )
+                })?,
+        ),
+        None => None,
+    };
     let access = Access::new(address, args.token.clone())
         .with_hosts(args.allow_host.iter().cloned())
         .with_origins(args.allow_origin.iter().cloned());
@@ -188,6 +196,7 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
         .iter()
         .any(|n| n.state == ooblex_runtime::NodeState::Failed);
     running.stop(DRAIN_GRACE).await;
+    drop(presence);
     env.transport.close().await;
     server.abort();
     if !stopped_by_signal {

@@ -47,6 +47,8 @@ const SECRET_QUERY_NAMES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct ShownGraph {
     name: String,
+    host: Option<String>,
+    links: Vec<crate::graph::place::Link>,
     clear: Value,
     masked: Value,
     secrets: Vec<String>,
@@ -56,9 +58,11 @@ impl ShownGraph {
     /// The views of `graph`: each node's params masked by its kind's schema.
     pub fn of(graph: &ValidatedGraph) -> ShownGraph {
         let clear = spec_json(&graph.spec);
-        let (masked, secrets) = masked_spec(&clear, |id| graph.node(id).map(|n| &n.kind));
+        let (masked, secrets) = masked_spec(&clear, |id| graph.kind_of(id));
         ShownGraph {
             name: graph.spec.name.to_string(),
+            host: graph.host.clone(),
+            links: graph.links.clone(),
             clear,
             masked,
             secrets,
@@ -73,6 +77,16 @@ impl ShownGraph {
     /// The graph's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The host whose part runs here; `None` for the whole graph.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+
+    /// The part's links to other hosts.
+    pub fn links(&self) -> &[crate::graph::place::Link] {
+        &self.links
     }
 
     /// The spec as written when `clear`, else with its secrets masked.

@@ -66,10 +66,25 @@ async fn graph(
             node.last_error = node.last_error.as_deref().map(|error| state.scrub(error));
         }
     }
+    // Each link to another host, with the state of the node that carries it.
+    let links: Vec<serde_json::Value> = shown
+        .iter()
+        .flat_map(|s| s.links())
+        .map(|link| {
+            let carrier = nodes.iter().find(|n| n.node == link.node);
+            let mut shown = json!(link);
+            shown["state"] = json!(carrier.map(|n| n.state));
+            shown["frames"] = json!(carrier.map(|n| n.frames_out));
+            shown["rejected"] = json!(carrier.map(|n| n.messages_rejected));
+            shown
+        })
+        .collect();
     Json(json!({
         "name": shown.as_ref().map(|s| s.name()),
+        "host": shown.as_ref().and_then(|s| s.host()),
         "spec": shown.as_ref().map(|s| s.spec(clear)),
         "nodes": nodes,
+        "links": links,
     }))
 }
 

@@ -25,7 +25,7 @@ pub const DEFAULT_LINK_QUALITY: u8 = 85;
 
 /// One edge, or several that share a producer port and codec, between this
 /// host and others.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Link {
     /// The link node's id: `<from>.<port>=>` sends, `<from>.<port><=` receives,
     /// with the codec appended when it is not `raw`.
@@ -366,6 +366,12 @@ fn local_part(
         .filter(|c| local.contains(c.node.as_str()))
         .cloned()
         .collect();
+    let elsewhere = graph
+        .nodes
+        .iter()
+        .filter(|n| n.spec.host.as_ref().is_some_and(|h| h.as_str() != host))
+        .cloned()
+        .collect();
     ValidatedGraph {
         name: graph.name.clone(),
         spec: graph.spec.clone(),
@@ -373,6 +379,7 @@ fn local_part(
         conversions,
         host: Some(host.to_string()),
         links,
+        elsewhere,
     }
 }
 

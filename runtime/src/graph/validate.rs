@@ -50,6 +50,8 @@ pub struct ValidatedGraph {
     pub host: Option<String>,
     /// The links of this part to other hosts.
     pub links: Vec<Link>,
+    /// The nodes other hosts run, when this is one host's part.
+    pub elsewhere: Vec<ResolvedNode>,
 }
 
 /// A checked node.
@@ -92,6 +94,13 @@ impl ValidatedGraph {
     /// The node with id `id`.
     pub fn node(&self, id: &str) -> Option<&ResolvedNode> {
         self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The kind of node `id`, whichever host runs it.
+    pub fn kind_of(&self, id: &str) -> Option<&KindInfo> {
+        self.node(id)
+            .or_else(|| self.elsewhere.iter().find(|n| n.id == id))
+            .map(|n| &n.kind)
     }
 }
 
@@ -383,6 +392,7 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
         conversions,
         host: None,
         links: Vec::new(),
+        elsewhere: Vec::new(),
     })
 }
 

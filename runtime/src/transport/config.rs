@@ -38,10 +38,32 @@ impl TransportConfig {
         }
     }
 
+    /// The session of a tool that talks to the hosts of `spec` (`ooblex
+    /// status`, `ooblex deploy`): it connects to where each host listens (an
+    /// unspecified address, `0.0.0.0` or `[::]`, as this machine's loopback)
+    /// and listens nowhere.
+    pub fn reaching(spec: &GraphSpec) -> TransportConfig {
+        let connect: BTreeSet<String> = spec
+            .hosts
+            .values()
+            .flat_map(|h| &h.listen)
+            .map(|endpoint| {
+                endpoint
+                    .replacen("/0.0.0.0:", "/127.0.0.1:", 1)
+                    .replacen("/[::]:", "/[::1]:", 1)
+            })
+            .collect();
+        TransportConfig {
+            listen: Vec::new(),
+            connect: connect.into_iter().collect(),
+            multicast_scouting: spec.hosts.values().any(|h| h.multicast_scouting),
+        }
+    }
+
     /// The zenoh configuration: a peer with these endpoints, multicast
-    /// scouting as asked, and shared memory only for buffers we place there
+    /// scouting as asked, shared memory only for buffers we place there
     /// ourselves (zenoh would otherwise copy every large payload into a pool
-    /// of its own).
+    /// of its own), and quick reconnection.
     pub(crate) fn zenoh(&self) -> Result<zenoh::Config, String> {
         let mut config = zenoh::Config::default();
         let settings = [

@@ -4,5 +4,6 @@
 
 pub(crate) mod config;
 pub(crate) mod link;
+pub(crate) mod presence;
 pub(crate) mod session;
 pub(crate) mod wire;
