@@ -1,5 +1,6 @@
 //! One graph, several `ooblex run --host` processes: each runs its own nodes
-//! and the edges between them go over zenoh, with every frame arriving in order.
+//! and the edges between them go over zenoh, every frame arriving in order
+//! and none lost on the way but those a queue counted as dropped.
 
 mod support;
 
@@ -22,17 +23,33 @@ fn host(dir: &Path, host: &str) -> Server {
     Server::start_in(dir, "graph.yaml", &["--host", host, "--no-status", "--no-watch"])
 }
 
-/// Asserts that `seqs` counts up by one from its first: nothing was lost on the way.
-fn assert_no_gaps(seqs: &[u64]) {
-    let gaps: Vec<(u64, u64)> = seqs
-        .windows(2)
-        .filter(|w| w[1] != w[0] + 1)
-        .map(|w| (w[0], w[1]))
-        .collect();
+/// Frames every queue of these hosts dropped, as `/metrics` counts them.
+fn counted_drops(hosts: &[&Server]) -> u64 {
+    hosts
+        .iter()
+        .map(|host| {
+            let text = host.get("/metrics").expect("metrics answer");
+            text.lines()
+                .filter(|line| line.starts_with("ooblex_node_drops_total{"))
+                .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+                .sum::<u64>()
+        })
+        .sum()
+}
+
+/// Asserts that `seqs` only goes up and that every frame missing from it was
+/// counted as dropped by a queue (live queues drop under load, and say so):
+/// nothing is lost, reordered or duplicated on the way between hosts.
+fn assert_nothing_lost(seqs: &[u64], hosts: &[&Server]) {
     assert!(
-        gaps.is_empty(),
-        "frames were lost between hosts: {gaps:?} in {} frames",
-        seqs.len()
+        seqs.windows(2).all(|w| w[1] > w[0]),
+        "frames in order, each once: {seqs:?}"
+    );
+    let missing: u64 = seqs.windows(2).map(|w| w[1] - w[0] - 1).sum();
+    let dropped = counted_drops(hosts);
+    assert!(
+        missing <= dropped,
+        "{missing} frames missing at the sink but only {dropped} counted as dropped: lost between hosts"
     );
 }
 
@@ -52,7 +69,7 @@ fn a_source_on_one_host_feeds_an_effect_and_a_sink_on_another() {
         "the sink on `gpu` got {} frames from `stage` in 30 s",
         seqs(&out).len()
     );
-    assert_no_gaps(&seqs(&out));
+    assert_nothing_lost(&seqs(&out), &[&stage, &gpu]);
     assert!(stage.metric("ooblex_node_frames_out_total", "cam.video=>") >= Some(90));
     assert!(gpu.metric("ooblex_node_frames_out_total", "cam.video<=") >= Some(90));
     assert_eq!(
@@ -76,14 +93,14 @@ fn three_hosts_chain_source_effect_and_sinks() {
     std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
     let viewer = host(&dir, "viewer");
     let effects = host(&dir, "effects");
-    let _camera = host(&dir, "camera");
+    let camera = host(&dir, "camera");
     let out = dir.join("out.jsonl");
     assert!(
         wait_for(Duration::from_secs(30), || seqs(&out).len() >= 90),
         "the sink on `viewer` got {} frames in 30 s",
         seqs(&out).len()
     );
-    assert_no_gaps(&seqs(&out));
+    assert_nothing_lost(&seqs(&out), &[&camera, &effects, &viewer]);
     assert!(effects.metric("ooblex_node_frames_out_total", "inverted") >= Some(90));
     let jpeg = viewer.get_bytes("/streams/preview.jpg");
     let picture = image::load_from_memory(&jpeg)

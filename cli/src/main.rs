@@ -37,6 +37,8 @@ enum Command {
         /// A node kind to describe.
         kind: Option<String>,
     },
+    /// Send a new version of a graph to every host, which applies its part as a hot reload.
+    Deploy(cmd::deploy::DeployArgs),
     /// Show each host of a graph (up, down, since when) and its nodes.
     Status(cmd::status::StatusArgs),
     /// Measure a graph's throughput and the cost of each node, headless.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Status(args) => cmd::status::run(args),
+        Command::Deploy(args) => cmd::deploy::run(args),
         Command::Models(command) => cmd::models::run(command),
         Command::Validate { files } => cmd::validate::run(&files),
         Command::Schema { check } => cmd::schema::run(check.as_deref()),

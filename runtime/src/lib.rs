@@ -71,10 +71,12 @@ pub use pool::PoolStats;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};
 pub use transport::config::TransportConfig;
+pub use transport::deploy::{
+    DEPLOY_TIMEOUT, DeployAnswer, DeployService, Deployment, deploy, deploy_key, serve_deployments,
+};
 pub use transport::link::{FramePublisher, FrameSubscriber};
 pub use transport::presence::{
-    HostStatus, NodeStatus, PeerState, Presence, STATUS_TIMEOUT, announce, collect_views, host_key, status_key,
-    unix_ms, view_key,
+    HostStatus, NodeStatus, PeerState, Presence, STATUS_TIMEOUT, announce, host_key, reach_hosts, status_key, unix_ms,
 };
 pub use transport::session::{Transport, TransportError, check_key_expr};
 pub use transport::wire::{MAGIC as WIRE_MAGIC, WIRE_VERSION, WireError};

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod deploy;
 pub mod graph;
 pub mod models;
 pub mod nodes;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use ooblex_runtime::{
     Access, AllowedHost, AllowedOrigin, ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, Transport,
-    TransportConfig, announce, bind, place, router, watch_file,
+    TransportConfig, announce, bind, place, router, serve_deployments, watch_file,
 };
 
 use crate::status_line::StatusLine;
@@ -158,9 +158,16 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
     for link in &graph.links {
         tracing::info!("link: {link}");
     }
+    let graph_name = graph.name.clone();
     let running = RunningGraph::start(graph, &env);
     let (controller, reloader) = GraphController::new(running, ooblex_nodes::registry(), control.clone());
     let controller = controller.placing(args.host.clone());
+    let _deployments = match &args.host {
+        Some(host) => {
+            Some(serve_deployments(&env.transport, &graph_name, host, args.token.clone(), reloader.clone()).await?)
+        }
+        None => None,
+    };
     let _ = control.reloader.set(reloader.clone());
     let _watch = if args.no_watch {
         None

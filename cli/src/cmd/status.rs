@@ -8,7 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use ooblex_runtime::{HostStatus, Transport, TransportConfig, collect_views, unix_ms, view_key};
+use ooblex_runtime::{HostStatus, Transport, TransportConfig, reach_hosts, unix_ms};
+
+/// How long to keep asking for the hosts that have not answered.
+const HOSTS_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Arguments of `ooblex status`.
 #[derive(clap::Args)]
@@ -51,9 +54,8 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let views = runtime.block_on(async {
         let transport = Transport::new(TransportConfig::reaching(&spec));
         let session = transport.session().await?;
-        // Let the links come up before asking.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let statuses = collect_views(&session, &view_key(spec.name.as_str(), "*")).await;
+        let hosts: Vec<String> = spec.hosts.keys().map(|h| h.to_string()).collect();
+        let statuses = reach_hosts(&session, spec.name.as_str(), &hosts, true, HOSTS_TIMEOUT).await;
         transport.close().await;
         anyhow::Ok(statuses)
     })?;

@@ -162,7 +162,7 @@ impl fmt::Debug for Token {
 
 /// Compares two secrets in time that depends on their length only, never on
 /// where they first differ, so a client cannot guess a token byte by byte.
-fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+pub(crate) fn same_secret(given: &[u8], expected: &[u8]) -> bool {
     if given.len() != expected.len() {
         return false;
     }

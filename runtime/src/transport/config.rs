@@ -40,8 +40,10 @@ impl TransportConfig {
 
     /// The session of a tool that talks to the hosts of `spec` (`ooblex
     /// status`, `ooblex deploy`): it connects to where each host listens (an
-    /// unspecified address, `0.0.0.0` or `[::]`, as this machine's loopback)
-    /// and listens nowhere.
+    /// unspecified address, `0.0.0.0` or `[::]`, as this machine's loopback),
+    /// and listens on a port of its own, which the hosts it reaches tell the
+    /// others about: hosts that only connect (and so cannot be reached) then
+    /// connect to it, since zenoh peers do not pass queries on for others.
     pub fn reaching(spec: &GraphSpec) -> TransportConfig {
         let connect: BTreeSet<String> = spec
             .hosts
@@ -54,7 +56,7 @@ impl TransportConfig {
             })
             .collect();
         TransportConfig {
-            listen: Vec::new(),
+            listen: vec!["tcp/0.0.0.0:0".to_string()],
             connect: connect.into_iter().collect(),
             multicast_scouting: spec.hosts.values().any(|h| h.multicast_scouting),
         }

@@ -3,6 +3,7 @@
 //! the wire format of docs/WIRE.md ([`FramePublisher`], [`FrameSubscriber`]).
 
 pub(crate) mod config;
+pub(crate) mod deploy;
 pub(crate) mod link;
 pub(crate) mod presence;
 pub(crate) mod session;

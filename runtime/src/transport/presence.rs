@@ -1,8 +1,8 @@
 //! How the hosts of a graph know about each other, with no coordinator: each
 //! announces itself with a zenoh liveliness token, follows the others' tokens
-//! (logging who joins and leaves), answers queries for its status, and relays
-//! the statuses of the hosts it reaches, since zenoh peers do not route for
-//! each other: `ooblex status` then sees every host through any one of them.
+//! (logging who joins and leaves), answers queries for its status, and
+//! relays the statuses of the hosts it reaches: `ooblex status` sees every
+//! host through any one of them, even before zenoh has learnt the routes.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -241,6 +241,33 @@ pub async fn announce(
     })
 }
 
+/// The statuses of the hosts of `graph` that answer, asked until every one
+/// in `hosts` has or `timeout` passed: routes to hosts reached through
+/// another are learnt a moment after a session opens. With `relayed`, a
+/// status relayed by a host that reaches the host counts too; without, only
+/// hosts this session can query itself count (before sending them work).
+pub async fn reach_hosts(
+    session: &zenoh::Session,
+    graph: &str,
+    hosts: &[String],
+    relayed: bool,
+    timeout: Duration,
+) -> Vec<HostStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut statuses = collect_statuses(session, &status_key(graph, "*")).await;
+        if relayed {
+            statuses.extend(collect_views(session, &view_key(graph, "*")).await);
+        }
+        let statuses = freshest(statuses);
+        let all = hosts.iter().all(|h| statuses.iter().any(|s| &s.host == h));
+        if all || Instant::now() >= deadline {
+            return statuses;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The statuses answered on `key` (a key expression), in any order.
 pub async fn collect_statuses(session: &zenoh::Session, key: &str) -> Vec<HostStatus> {
     collect(session, key, |bytes| {
@@ -255,6 +282,11 @@ pub async fn collect_views(session: &zenoh::Session, key: &str) -> Vec<HostStatu
         serde_json::from_slice::<Vec<HostStatus>>(bytes).ok()
     })
     .await;
+    freshest(all)
+}
+
+/// Each host's freshest status, once.
+fn freshest(all: Vec<HostStatus>) -> Vec<HostStatus> {
     let mut freshest: BTreeMap<String, HostStatus> = BTreeMap::new();
     for status in all {
         let newer = freshest
