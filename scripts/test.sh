@@ -83,8 +83,8 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked --features "$features"
 
-echo "==> ooblex validate graphs/*.yaml"
-cargo run --quiet --locked --features "$features" -- validate graphs/*.yaml
+echo "==> ooblex validate graphs/*.yaml examples/*/*.yaml"
+cargo run --quiet --locked --features "$features" -- validate graphs/*.yaml examples/*/*.yaml
 
 echo "==> ooblex schema --check"
 cargo run --quiet --locked --features "$features" -- schema --check schemas/graph.schema.json

@@ -37,9 +37,15 @@ class Frame:
     def row(self, y: int, plane: int = 0) -> bytes:
         """The bytes of row `y` of a plane, without padding."""
         offset, stride = self.planes[plane]
-        width = {"rgb24": 3, "rgba": 4}.get(self.format, 1) * self.width
         start = offset + y * stride
-        return self.data[start : start + width]
+        return self.data[start : start + row_bytes(self.format, self.width, plane)]
+
+
+def row_bytes(fmt: str, width: int, plane: int) -> int:
+    """Bytes of one row of a plane, without padding."""
+    if plane == 0:
+        return {"rgb24": 3, "rgba": 4}.get(fmt, 1) * width
+    return (width + 1) // 2 * (2 if fmt == "nv12" else 1)
 
 
 def packed_planes(fmt: str, width: int, height: int) -> list:
@@ -73,13 +79,26 @@ def encode(frame: Frame) -> tuple[bytes, bytes]:
 def decode(header: bytes, payload: bytes) -> Frame | None:
     """The frame a sample carries, or None for the end of a stream.
     Raises ValueError for bytes that are not an Ooblex frame."""
-    if len(header) < FIXED.size:
-        raise ValueError("the header is too short")
+    try:
+        return _decode(header, payload)
+    except (struct.error, KeyError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"not an Ooblex frame: {err}") from err
+
+
+def _decode(header: bytes, payload: bytes) -> Frame | None:
     magic, version, code, flags, count, width, height, seq, pts, _dts, capture = FIXED.unpack_from(header)
     if magic != MAGIC or version != VERSION:
         raise ValueError(f"not an Ooblex frame header of version {VERSION}")
+    fmt = FORMATS[code]
+    expected = packed_planes(fmt, width, height)
+    if count != len(expected):
+        raise ValueError(f"a {fmt} frame has {len(expected)} planes, the header lists {count}")
     at = FIXED.size
     planes = [struct.unpack_from("<II", header, at + 8 * i) for i in range(count)]
+    rows = [height] + [(height + 1) // 2] * (count - 1)
+    for index, ((offset, stride), height_of) in enumerate(zip(planes, rows)):
+        if stride < row_bytes(fmt, width, index) or offset + stride * height_of > len(payload):
+            raise ValueError(f"plane {index} does not fit the payload")
     at += 8 * count
     (length,) = struct.unpack_from("<H", header, at)
     stream = header[at + 2 : at + 2 + length].decode()
@@ -89,7 +108,7 @@ def decode(header: bytes, payload: bytes) -> Frame | None:
     (length,) = struct.unpack_from("<I", header, at)
     meta = json.loads(header[at + 4 : at + 4 + length]) if length else {}
     return Frame(
-        format=FORMATS[code], width=width, height=height, data=bytes(payload), seq=seq, pts_ns=pts,
+        format=fmt, width=width, height=height, data=bytes(payload), seq=seq, pts_ns=pts,
         capture_ns=capture, stream=stream, keyframe=bool(flags & KEYFRAME), planes=planes,
         detections=meta.get("detections"),
     )

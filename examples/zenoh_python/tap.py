@@ -45,7 +45,11 @@ def main() -> None:
             time.sleep(0.005)
             continue
         header = sample.attachment.to_bytes() if sample.attachment is not None else b""
-        frame = ooblex_frames.decode(header, sample.payload.to_bytes())
+        try:
+            frame = ooblex_frames.decode(header, sample.payload.to_bytes())
+        except ValueError as err:
+            print(json.dumps({"key": str(sample.key_expr), "rejected": str(err)}), flush=True)
+            continue
         if frame is None:
             continue
         age_ms = (time.time_ns() - frame.capture_ns) / 1e6

@@ -33,6 +33,8 @@ fn params_of(kind: &str, dir: &Path) -> Option<Value> {
         "json_sink" => {
             json!({ "path": dir.join("out.jsonl").display().to_string() })
         }
+        // Publishes where nobody listens: the frames still reach it.
+        "zenoh_sink" => json!({ "key": "ooblex-test/every-kind/frames" }),
         _ => return None,
     })
 }

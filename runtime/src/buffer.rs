@@ -7,6 +7,7 @@
 //! varying size (H.264 access units, JPEG pictures) reuse buffers too, and
 //! later hands out shared or GPU memory without the nodes changing.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
 
@@ -30,10 +31,34 @@ impl Drop for Storage {
     }
 }
 
+/// Read-only memory owned elsewhere (a received zenoh payload, a shared
+/// memory buffer) that a [`Buffer`] can hold and hand back by its type.
+pub trait ForeignBytes: AsRef<[u8]> + Any + Send + Sync {}
+
+impl<T: AsRef<[u8]> + Any + Send + Sync> ForeignBytes for T {}
+
+/// Writable memory owned elsewhere, as a [`ForeignPool`] hands it out.
+pub trait ForeignBytesMut: Send + Sync {
+    /// The bytes.
+    fn bytes(&self) -> &[u8];
+    /// The bytes, writable.
+    fn bytes_mut(&mut self) -> &mut [u8];
+    /// The same memory, read-only, to share.
+    fn freeze(self: Box<Self>) -> Box<dyn ForeignBytes>;
+}
+
+/// Memory other than the heap that frames can be born in (zenoh shared
+/// memory): see [`FrameAllocator::with_foreign`].
+pub trait ForeignPool: Send + Sync {
+    /// `len` writable bytes, or `None` when the pool cannot give them now
+    /// (full, or unavailable); the allocator then uses the heap.
+    fn alloc(&self, len: usize) -> Option<Box<dyn ForeignBytesMut>>;
+}
+
 /// What a [`Buffer`] holds: bytes of a pool, or memory owned elsewhere.
 enum Shared {
     Pooled(Storage),
-    Foreign(Box<dyn AsRef<[u8]> + Send + Sync>),
+    Foreign(Box<dyn ForeignBytes>),
 }
 
 impl Shared {
@@ -64,9 +89,21 @@ impl Buffer {
 
     /// Wraps memory owned elsewhere (a received zenoh payload, shared memory)
     /// without copying it; it is dropped with the last holder.
-    pub fn from_foreign(bytes: impl AsRef<[u8]> + Send + Sync + 'static) -> Buffer {
+    pub fn from_foreign(bytes: impl ForeignBytes) -> Buffer {
         Buffer {
             storage: Arc::new(Shared::Foreign(Box::new(bytes))),
+        }
+    }
+
+    /// The memory owned elsewhere that this buffer holds, when it is a `T`
+    /// (a zenoh shared-memory buffer, to send on without a copy).
+    pub fn foreign<T: Any>(&self) -> Option<&T> {
+        match &*self.storage {
+            Shared::Foreign(bytes) => {
+                let any: &dyn Any = &**bytes;
+                any.downcast_ref()
+            }
+            Shared::Pooled(_) => None,
         }
     }
 
@@ -110,24 +147,40 @@ impl fmt::Debug for Buffer {
 
 /// Frame bytes owned by one writer; [`BufferMut::freeze`] shares them.
 pub struct BufferMut {
-    storage: Storage,
+    storage: Owned,
+}
+
+/// What a [`BufferMut`] holds.
+enum Owned {
+    Pooled(Storage),
+    Foreign(Box<dyn ForeignBytesMut>),
 }
 
 impl BufferMut {
     /// The bytes, writable. A recycled buffer holds the previous frame's bytes.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        &mut self.storage.bytes
+        match &mut self.storage {
+            Owned::Pooled(storage) => &mut storage.bytes,
+            Owned::Foreign(bytes) => bytes.bytes_mut(),
+        }
     }
 
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
-        &self.storage.bytes
+        match &self.storage {
+            Owned::Pooled(storage) => &storage.bytes,
+            Owned::Foreign(bytes) => bytes.bytes(),
+        }
     }
 
     /// Makes the bytes read-only and shareable.
     pub fn freeze(self) -> Buffer {
+        let shared = match self.storage {
+            Owned::Pooled(storage) => Shared::Pooled(storage),
+            Owned::Foreign(bytes) => Shared::Foreign(bytes.freeze()),
+        };
         Buffer {
-            storage: Arc::new(Shared::Pooled(self.storage)),
+            storage: Arc::new(shared),
         }
     }
 }
@@ -173,6 +226,8 @@ impl PoolShared {
 #[derive(Clone)]
 pub struct FrameAllocator {
     shared: Arc<PoolShared>,
+    /// Where buffers come from first, when set.
+    foreign: Option<Arc<dyn ForeignPool>>,
 }
 
 impl Default for FrameAllocator {
@@ -194,19 +249,39 @@ impl FrameAllocator {
             shared: Arc::new(PoolShared {
                 free: Mutex::new(FreeLists::new(floor)),
             }),
+            foreign: None,
+        }
+    }
+
+    /// This allocator, handing out buffers of `pool` first (frames born in
+    /// shared memory for another process) and heap buffers when it has none.
+    pub fn with_foreign(&self, pool: Arc<dyn ForeignPool>) -> FrameAllocator {
+        FrameAllocator {
+            shared: self.shared.clone(),
+            foreign: Some(pool),
         }
     }
 
     /// A writable buffer of `len` bytes whose contents are unspecified
     /// (a recycled buffer keeps what it held).
     pub fn alloc(&self, len: usize) -> BufferMut {
+        if let Some(bytes) = self
+            .foreign
+            .as_ref()
+            .filter(|_| len > 0)
+            .and_then(|pool| pool.alloc(len))
+        {
+            return BufferMut {
+                storage: Owned::Foreign(bytes),
+            };
+        }
         let Some((class, capacity)) = size_class(len) else {
             // Empty, or too large to pool: a buffer of its own.
             return BufferMut {
-                storage: Storage {
+                storage: Owned::Pooled(Storage {
                     bytes: vec![0; len],
                     pool: Weak::new(),
-                },
+                }),
             };
         };
         let recycled = self.shared.lock().take(class, capacity);
@@ -224,10 +299,10 @@ impl FrameAllocator {
             }
         };
         BufferMut {
-            storage: Storage {
+            storage: Owned::Pooled(Storage {
                 bytes,
                 pool: Arc::downgrade(&self.shared),
-            },
+            }),
         }
     }
 

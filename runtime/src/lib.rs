@@ -24,7 +24,7 @@ mod streams;
 pub mod testing;
 mod transport;
 
-pub use buffer::{Buffer, BufferMut, DEFAULT_POOL_FLOOR, FrameAllocator};
+pub use buffer::{Buffer, BufferMut, DEFAULT_POOL_FLOOR, ForeignBytes, ForeignBytesMut, ForeignPool, FrameAllocator};
 pub use control::access::{Access, AccessError, AllowedHost, AllowedOrigin};
 pub use control::error::ApiError;
 pub use control::router::router;
@@ -74,9 +74,10 @@ pub use transport::config::TransportConfig;
 pub use transport::deploy::{
     DEPLOY_TIMEOUT, DeployAnswer, DeployService, Deployment, deploy, deploy_key, serve_deployments,
 };
-pub use transport::link::{FramePublisher, FrameSubscriber};
+pub use transport::link::{FramePublisher, FrameSubscriber, Memory};
 pub use transport::presence::{
     HostStatus, NodeStatus, PeerState, Presence, STATUS_TIMEOUT, announce, host_key, reach_hosts, status_key, unix_ms,
 };
 pub use transport::session::{Transport, TransportError, check_key_expr};
-pub use transport::wire::{MAGIC as WIRE_MAGIC, WIRE_VERSION, WireError};
+pub use transport::shm::{FRAMES_IN_FLIGHT, ShmPool};
+pub use transport::wire::{MAX_SIDE, WIRE_VERSION, WireError};

@@ -163,6 +163,10 @@ pub struct NodeMetrics {
     /// Messages received from another process that are not frames (garbage
     /// on a key, another wire version): dropped.
     pub messages_rejected: AtomicU64,
+    /// Frames a link node sent or received in zenoh shared memory.
+    pub shm_frames: AtomicU64,
+    /// Frames a link node sent or received on the heap (copied on the way).
+    pub heap_frames: AtomicU64,
     /// Time spent processing one frame.
     pub process_time: Histogram,
     /// Time from capture to this node's output.
@@ -183,6 +187,8 @@ impl NodeMetrics {
             restarts: AtomicU64::new(0),
             streams_refused: AtomicU64::new(0),
             messages_rejected: AtomicU64::new(0),
+            shm_frames: AtomicU64::new(0),
+            heap_frames: AtomicU64::new(0),
             process_time: Histogram::default(),
             latency: Histogram::default(),
             state: Mutex::new((NodeState::Starting, None)),
@@ -365,7 +371,7 @@ impl MetricsRegistry {
     pub fn render_prometheus(&self) -> String {
         let nodes = self.nodes.read().expect("metrics lock is never held across a panic");
         let mut out = String::new();
-        let counters: [Exposed<u64>; 8] = [
+        let counters: [Exposed<u64>; 10] = [
             (
                 "ooblex_node_frames_in_total",
                 "Frames taken from the node's input queues.",
@@ -398,6 +404,17 @@ impl MetricsRegistry {
                 "ooblex_node_messages_rejected_total",
                 "Messages from other processes that are not Ooblex frames (docs/WIRE.md), dropped.",
                 |m| m.messages_rejected.load(Ordering::Relaxed),
+            ),
+            (
+                "ooblex_node_shm_frames_total",
+                "Frames a link node sent or received in zenoh shared memory, never copied.",
+                |m| m.shm_frames.load(Ordering::Relaxed),
+            ),
+            (
+                "ooblex_node_heap_frames_total",
+                "Frames a link node sent or received on the heap, copied on the way (between machines, \
+                 or where shared memory could not be had: the log says why).",
+                |m| m.heap_frames.load(Ordering::Relaxed),
             ),
             (
                 "ooblex_node_queue_depth",

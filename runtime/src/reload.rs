@@ -15,7 +15,7 @@ use crate::events::Event;
 use crate::exec::executor::RunningGraph;
 use crate::graph::diff::GraphDiff;
 use crate::graph::load::{GraphErrors, load_str};
-use crate::graph::place::{PlaceError, place};
+use crate::graph::place::{PlaceError, check_replaceable, place};
 use crate::graph::validate::validate;
 use crate::node::registry::Registry;
 
@@ -154,7 +154,9 @@ impl GraphController {
             })
             .map_err(ReloadError::Invalid)
             .and_then(|graph| match &self.host {
-                Some(host) => place(&graph, host, &self.registry).map_err(ReloadError::Unplaceable),
+                Some(host) => check_replaceable(self.running.graph(), &graph)
+                    .and_then(|()| place(&graph, host, &self.registry))
+                    .map_err(ReloadError::Unplaceable),
                 None => Ok(graph),
             });
         let result = match checked {

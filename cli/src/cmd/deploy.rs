@@ -1,12 +1,13 @@
 //! `ooblex deploy GRAPH`: sends the file to every host of the graph over
 //! zenoh and prints, host by host, what it applied or why it did not.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use ooblex_runtime::{DeployAnswer, Deployment, Transport, TransportConfig, deploy, reach_hosts, unix_ms};
+use ooblex_runtime::{DeployAnswer, Deployment, Transport, TransportConfig, deploy, load_str, reach_hosts, unix_ms};
 
 /// How long to wait for every host of the graph to answer before deploying.
 const HOSTS_TIMEOUT: Duration = Duration::from_secs(3);
@@ -29,10 +30,14 @@ pub struct DeployArgs {
 pub fn run(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.graph)
         .with_context(|| format!("cannot read graph file `{}`", args.graph.display()))?;
-    let Some(loaded) = super::load(&args.graph)? else {
-        return Ok(ExitCode::FAILURE);
+    // The text checked here is the text signed and sent.
+    let spec = match load_str(&args.graph.display().to_string(), &text) {
+        Ok(loaded) => loaded.spec,
+        Err(errors) => {
+            eprint!("{}", errors.render(std::io::stderr().is_terminal()));
+            return Ok(ExitCode::FAILURE);
+        }
     };
-    let spec = loaded.spec;
     anyhow::ensure!(
         !spec.hosts.is_empty(),
         "`{}` names no hosts: `ooblex deploy` sends a graph to the hosts under its `hosts:`",

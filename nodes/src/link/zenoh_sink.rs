@@ -2,9 +2,11 @@
 //! (docs/WIRE.md), for other hosts of the graph or any zenoh client.
 
 use ooblex_runtime::{
-    Codec, Frame, FramePublisher, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPortSpec,
-    ParamIssue, PixelFormat, Sink, StreamId, check_key_expr, sink_node,
+    Codec, Frame, FramePublisher, InputPortSpec, MediaType, Memory, Node, NodeContext, NodeError, NodeKind,
+    OutputPortSpec, ParamIssue, PixelFormat, Sink, StreamId, check_key_expr, sink_node,
 };
+use std::sync::atomic::Ordering;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +138,12 @@ impl Sink for ZenohSinkNode {
             }
             _ => frame,
         };
-        self.publisher()?.send(&frame).map_err(NodeError::failed)
+        let counter = match self.publisher()?.send(&frame).map_err(NodeError::failed)? {
+            Memory::Shared => &ctx.metrics.shm_frames,
+            Memory::Heap => &ctx.metrics.heap_frames,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {

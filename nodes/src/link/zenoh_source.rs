@@ -10,7 +10,7 @@ use std::mem::Discriminant;
 
 use futures::future::BoxFuture;
 use ooblex_runtime::{
-    Codec, FormatSet, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPort,
+    Codec, FormatSet, Frame, InputPortSpec, MediaType, Memory, Node, NodeContext, NodeError, NodeKind, OutputPort,
     OutputPortSpec, Packet, ParamIssue, PixelFormat, VIDEO_OUT, WireError, on_blocking_thread,
 };
 use schemars::JsonSchema;
@@ -161,23 +161,43 @@ impl Node for ZenohSourceNode {
                 let received = runtime.block_on(async {
                     tokio::select! {
                         () = ctx.shutdown.wait() => None,
-                        received = subscriber.recv(&ctx.alloc) => Some(received),
+                        received = subscriber.recv() => Some(received),
                     }
                 });
                 match received {
                     // Stopped, or the session closed as the process stops.
                     None | Some(None) => return Ok(()),
-                    Some(Some(Err(err))) => receiver.reject(ctx, &err.to_string(), Some(std::mem::discriminant(&err))),
-                    Some(Some(Ok(Packet::StreamEnd(stream)))) => {
+                    Some(Some(Err(err))) => {
+                        receiver.reject(ctx, &err.to_string(), Reason::Wire(std::mem::discriminant(&err)))
+                    }
+                    Some(Some(Ok((Packet::StreamEnd(stream), _)))) => {
                         for out in outputs.all() {
                             out.end_stream(&stream);
                         }
                     }
-                    Some(Some(Ok(Packet::Frame(frame)))) => receiver.route(frame, &outputs, ctx)?,
+                    Some(Some(Ok((Packet::Frame(frame), memory)))) => {
+                        let counter = match memory {
+                            Memory::Shared => &ctx.metrics.shm_frames,
+                            Memory::Heap => &ctx.metrics.heap_frames,
+                        };
+                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        receiver.route(frame, &outputs, ctx)?;
+                    }
                 }
             }
         })
     }
+}
+
+/// Why a message was dropped, to log each reason once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Reason {
+    /// Not an Ooblex frame, for this reason.
+    Wire(Discriminant<WireError>),
+    /// A raw format this node does not give.
+    Format,
+    /// A JPEG picture that does not decode.
+    Jpeg,
 }
 
 /// What decides where a received frame goes.
@@ -185,7 +205,7 @@ struct Receiver {
     formats: FormatSet,
     decode_jpeg: bool,
     /// The reasons already logged: each is logged once, then only counted.
-    logged: HashSet<Option<Discriminant<WireError>>>,
+    logged: HashSet<Reason>,
     key: String,
 }
 
@@ -197,12 +217,12 @@ impl Receiver {
                     outputs.video.blocking_send(frame);
                 } else {
                     let reason = format!("a {format} frame, but this node gives {} only", self.formats);
-                    self.reject(ctx, &reason, None);
+                    self.reject(ctx, &reason, Reason::Format);
                 }
             }
             PixelFormat::Encoded(Codec::Jpeg) if self.decode_jpeg => match decode_jpeg(&frame, self.formats, ctx) {
                 Ok(picture) => outputs.video.blocking_send(picture),
-                Err(err) => self.reject(ctx, &err.to_string(), None),
+                Err(err) => self.reject(ctx, &err.to_string(), Reason::Jpeg),
             },
             PixelFormat::Encoded(Codec::Jpeg) => outputs.jpeg.blocking_send(frame),
             PixelFormat::Encoded(Codec::H264) => outputs.h264.blocking_send(frame),
@@ -214,7 +234,7 @@ impl Receiver {
 
     /// Counts a message that is not a frame this node gives, and logs the
     /// first of each reason.
-    fn reject(&mut self, ctx: &NodeContext, reason: &str, kind: Option<Discriminant<WireError>>) {
+    fn reject(&mut self, ctx: &NodeContext, reason: &str, kind: Reason) {
         use std::sync::atomic::Ordering;
         let count = ctx.metrics.messages_rejected.fetch_add(1, Ordering::Relaxed) + 1;
         if self.logged.insert(kind) {

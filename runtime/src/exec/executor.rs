@@ -21,6 +21,7 @@ use crate::node::context::NodeContext;
 use crate::node::shutdown::Shutdown;
 use crate::streams::StreamRegistry;
 use crate::transport::session::Transport;
+use crate::transport::shm::ShmPool;
 
 /// How long a node stopped by a reload gets to end before it is aborted.
 const NODE_STOP_GRACE: Duration = Duration::from_secs(2);
@@ -216,6 +217,18 @@ impl RunningGraph {
     }
 
     fn start_node(&mut self, node: &ResolvedNode) {
+        // A node that feeds another process on this machine writes its frames
+        // in shared memory, which the other process reads in place.
+        let born_shared = self
+            .graph
+            .links
+            .iter()
+            .any(|link| link.sends && link.shared_memory && link.from == node.id);
+        let alloc = if born_shared {
+            self.env.alloc.with_foreign(Arc::new(ShmPool::new(&node.id)))
+        } else {
+            self.env.alloc.clone()
+        };
         let env = &self.env;
         let metrics = Arc::new(NodeMetrics::new(&node.id, node.kind.name));
         env.metrics.insert(metrics.clone());
@@ -264,7 +277,7 @@ impl RunningGraph {
                     &id,
                     named_inputs.clone(),
                     outputs.clone(),
-                    env.alloc.clone(),
+                    alloc.clone(),
                     shutdown.clone(),
                     metrics.clone(),
                     env.streams.clone(),

@@ -42,14 +42,18 @@ pub struct Link {
     pub sends: bool,
     /// The hosts at the other end.
     pub peers: Vec<String>,
+    /// Whether raw frames go through shared memory: they are born there in
+    /// the producing node, for peers on this machine.
+    pub shared_memory: bool,
 }
 
 impl fmt::Display for Link {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (way, peers) = (if self.sends { "to" } else { "from" }, self.peers.join(", "));
+        let memory = if self.shared_memory { ", shared memory" } else { "" };
         write!(
             f,
-            "`{}.{}` {way} host {peers} on `{}` ({}, node `{}`)",
+            "`{}.{}` {way} host {peers} on `{}` ({}{memory}, node `{}`)",
             self.from,
             self.from_port,
             self.key,
@@ -75,6 +79,13 @@ pub enum PlaceError {
     Unplaced {
         /// The nodes without a host.
         nodes: Vec<String>,
+    },
+    /// A running host was given a graph with another name or other hosts,
+    /// which its links and its session were set up for.
+    #[error("the new graph changes `{what}`, which a running host cannot take: restart every host with the new file")]
+    NeedsRestart {
+        /// `name` or `hosts`.
+        what: &'static str,
     },
     /// This build has no kinds to carry edges between hosts.
     #[error("edges cross hosts but this build has no link kinds")]
@@ -143,6 +154,18 @@ struct Crossing<'a> {
     consumer_host: String,
 }
 
+/// Refuses a new graph for a running host when it changes what the host's
+/// session and keys were made from: the graph's name or its hosts.
+pub fn check_replaceable(running: &ValidatedGraph, new: &ValidatedGraph) -> Result<(), PlaceError> {
+    if running.spec.name != new.spec.name {
+        return Err(PlaceError::NeedsRestart { what: "name" });
+    }
+    if running.spec.hosts != new.spec.hosts {
+        return Err(PlaceError::NeedsRestart { what: "hosts" });
+    }
+    Ok(())
+}
+
 /// The part of `graph` that `host` runs: its nodes and the links to the
 /// nodes of other hosts.
 pub fn place(graph: &ValidatedGraph, host: &str, registry: &Registry) -> Result<ValidatedGraph, PlaceError> {
@@ -166,6 +189,8 @@ pub fn place(graph: &ValidatedGraph, host: &str, registry: &Registry) -> Result<
     let by_id: BTreeMap<&str, &ResolvedNode> = graph.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
 
     let mut crossings = Vec::new();
+    // The codec of each input of this host fed from another host.
+    let mut arriving: BTreeMap<(String, String), LinkCodec> = BTreeMap::new();
     for consumer in &graph.nodes {
         for input in &consumer.inputs {
             let producer = by_id[input.from.as_str()];
@@ -180,6 +205,9 @@ pub fn place(graph: &ValidatedGraph, host: &str, registry: &Registry) -> Result<
                     .unwrap_or_else(|| default_codec(hosts.get(from_host.as_str()), hosts.get(to_host.as_str()))),
                 _ => LinkCodec::Raw,
             };
+            if to_host == host {
+                arriving.insert((consumer.id.clone(), input.port.clone()), codec);
+            }
             crossings.push(Crossing {
                 producer,
                 from_port: &input.from_port,
@@ -210,7 +238,7 @@ pub fn place(graph: &ValidatedGraph, host: &str, registry: &Registry) -> Result<
     let mut links = Vec::new();
     let mut senders: BTreeMap<String, Vec<ResolvedNode>> = BTreeMap::new();
     let mut receivers = Vec::new();
-    let mut rewired: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    let mut rewired: BTreeMap<(String, String, LinkCodec), (String, String)> = BTreeMap::new();
     for ((from, from_port, codec), group) in &groups {
         let first = group[0];
         let producer = first.producer;
@@ -301,7 +329,7 @@ pub fn place(graph: &ValidatedGraph, host: &str, registry: &Registry) -> Result<
                 .find(|p| p.media == first.media)
                 .expect("the receiving link kind has an output for every media type");
             rewired.insert(
-                (from.clone(), from_port.clone()),
+                (from.clone(), from_port.clone(), *codec),
                 (node_id.clone(), port.name.to_string()),
             );
             let spec = NodeSpec {
@@ -328,6 +356,11 @@ pub fn place(graph: &ValidatedGraph, host: &str, registry: &Registry) -> Result<
                 output_formats,
             });
         }
+        let on_this_machine = |h: &str| hosts.get(h).is_some_and(on_loopback);
+        let shared_memory = first.media == MediaType::RawVideo
+            && *codec == LinkCodec::Raw
+            && on_this_machine(host)
+            && peers.iter().all(|peer| on_this_machine(peer));
         links.push(Link {
             node: node_id,
             from: from.clone(),
@@ -336,9 +369,10 @@ pub fn place(graph: &ValidatedGraph, host: &str, registry: &Registry) -> Result<
             codec: *codec,
             sends,
             peers: peers.into_iter().collect(),
+            shared_memory,
         });
     }
-    Ok(local_part(graph, host, receivers, senders, links).rewire(&rewired))
+    Ok(local_part(graph, host, receivers, senders, links).rewire(&arriving, &rewired))
 }
 
 /// The nodes of `host` in order: receivers first (they are sources), each
@@ -384,12 +418,19 @@ fn local_part(
 }
 
 impl ValidatedGraph {
-    /// Points inputs fed by `(node, port)` of another host at the receiver
-    /// that stands in for it here.
-    fn rewire(mut self, rewired: &BTreeMap<(String, String), (String, String)>) -> ValidatedGraph {
+    /// Points each input fed from another host (`arriving`, with its codec)
+    /// at the receiver that stands in for its producer here.
+    fn rewire(
+        mut self,
+        arriving: &BTreeMap<(String, String), LinkCodec>,
+        receivers: &BTreeMap<(String, String, LinkCodec), (String, String)>,
+    ) -> ValidatedGraph {
         for node in &mut self.nodes {
             for input in &mut node.inputs {
-                if let Some((to, port)) = rewired.get(&(input.from.clone(), input.from_port.clone())) {
+                let Some(codec) = arriving.get(&(node.id.clone(), input.port.clone())) else {
+                    continue;
+                };
+                if let Some((to, port)) = receivers.get(&(input.from.clone(), input.from_port.clone(), *codec)) {
                     input.from = to.clone();
                     input.from_port = port.clone();
                 }

@@ -9,17 +9,18 @@
 //! applied and hands it to a host that starts later, so a host that was down
 //! catches up when it comes back.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 use zenoh::Wait;
-use zenoh::query::{ConsolidationMode, QueryTarget};
 
 use crate::control::access::same_secret;
 use crate::reload::{ReloadError, Reloader};
+use crate::transport::presence::unix_ms;
+use crate::transport::query::ask_all;
 use crate::transport::session::{Transport, TransportError};
 
 /// How long `ooblex deploy` waits for the hosts' answers (models may load).
@@ -116,8 +117,12 @@ impl Drop for DeployService {
     }
 }
 
-/// The newest deployment applied here.
-type Newest = Arc<Mutex<Option<Deployment>>>;
+/// The newest deployment applied here; held while one is checked, applied
+/// and recorded, so that two at once cannot leave an older one recorded.
+type Newest = Arc<tokio::sync::Mutex<Option<Deployment>>>;
+
+/// How long a signed request for the newest deployment stays good.
+const ASK_FRESH_MS: u64 = 60_000;
 
 /// Takes deployments of `graph` for `host`, applying them with `reloader`;
 /// first catches up with the newest version the hosts up have applied.
@@ -150,24 +155,34 @@ pub async fn serve_deployments(
         );
         async move {
             let Some(token) = token else { return };
-            // Give the links to the other hosts a moment to come up.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let Some(latest) = newest_deployed(&session, &key)
-                .await
-                .into_iter()
-                .find(|d| d.signed_with(&token))
-            else {
+            // Links to the other hosts take a moment to come up: ask a few
+            // times, until one hands a deployment signed with our token.
+            for wait in [1, 2, 4, 8] {
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+                let ask = Deployment::sign(unix_ms(), String::new(), &token);
+                let Some(latest) = newest_deployed(&session, &key, &ask)
+                    .await
+                    .into_iter()
+                    .find(|d| d.signed_with(&token))
+                else {
+                    continue;
+                };
+                tracing::info!("host `{host}` catches up with deployment {}", latest.version);
+                let answer = apply(&host, &reloader, &newest, Some(&token), latest).await;
+                if answer.outcome != "applied" {
+                    tracing::warn!(
+                        "the newest deployment does not apply here ({}: {} problems)",
+                        answer.outcome,
+                        answer.errors.len()
+                    );
+                }
                 return;
-            };
-            tracing::info!("host `{host}` catches up with deployment {}", latest.version);
-            let answer = apply(&host, &reloader, &newest, Some(&token), latest).await;
-            if answer.outcome != "applied" {
-                tracing::warn!("the newest deployment does not apply here: {:?}", answer.errors);
             }
         }
     });
     let take = tokio::spawn({
-        let (host, newest, graph) = (host.to_string(), newest.clone(), graph.to_string());
+        let (host, newest, graph, token) = (host.to_string(), newest.clone(), graph.to_string(), token.clone());
+        let answer_key = deploy_key(&graph, &host);
         async move {
             while let Ok(query) = deploys.recv_async().await {
                 let offered = query
@@ -179,21 +194,26 @@ pub async fn serve_deployments(
                 };
                 tracing::info!(graph = %graph, "deployment {}: {}", answer.outcome, host);
                 let body = serde_json::to_vec(&answer).expect("an answer serializes");
-                if let Err(err) = query.reply(query.key_expr().clone(), body).wait() {
+                if let Err(err) = query.reply(answer_key.clone(), body).wait() {
                     tracing::debug!("answering a deployment: {err}");
                 }
             }
         }
     });
+    // The newest deployment goes only to a host that proves it holds the token.
     let hand = tokio::spawn({
         let (newest, key) = (newest.clone(), deployed_key(graph, host));
         async move {
+            let Some(token) = token else { return };
             while let Ok(query) = handing.recv_async().await {
-                let held = newest
-                    .lock()
-                    .expect("deployment lock is never held across a panic")
-                    .clone();
-                if let Some(deployment) = held {
+                let ask = query
+                    .payload()
+                    .and_then(|p| serde_json::from_slice::<Deployment>(&p.to_bytes()).ok());
+                let proven = ask.is_some_and(|ask| {
+                    ask.graph.is_empty() && ask.signed_with(&token) && unix_ms().abs_diff(ask.version) < ASK_FRESH_MS
+                });
+                let held = newest.lock().await.clone();
+                if let (true, Some(deployment)) = (proven, held) {
                     let body = serde_json::to_vec(&deployment).expect("a deployment serializes");
                     if let Err(err) = query.reply(key.clone(), body).wait() {
                         tracing::debug!("handing the newest deployment: {err}");
@@ -233,12 +253,8 @@ async fn apply(
     if !deployment.signed_with(token) {
         return refused(host, "the deployment is not signed with this host's token".into());
     }
-    let current = newest
-        .lock()
-        .expect("deployment lock is never held across a panic")
-        .as_ref()
-        .map(|d| d.version);
-    if let Some(current) = current.filter(|&v| v >= deployment.version) {
+    let mut held = newest.lock().await;
+    if let Some(current) = held.as_ref().map(|d| d.version).filter(|&v| v >= deployment.version) {
         return refused(
             host,
             format!(
@@ -250,11 +266,7 @@ async fn apply(
     let origin = format!("<deployment {}>", deployment.version);
     match reloader.apply(&origin, deployment.graph.clone()).await {
         Ok(reloaded) => {
-            let mut held = newest.lock().expect("deployment lock is never held across a panic");
-            if held.as_ref().is_none_or(|d| d.version < deployment.version) {
-                *held = Some(deployment);
-            }
-            drop(held);
+            *held = Some(deployment);
             DeployAnswer {
                 host: host.to_string(),
                 outcome: "applied".into(),
@@ -281,9 +293,10 @@ async fn apply(
     }
 }
 
-/// The deployments the hosts up hand out, newest first.
-async fn newest_deployed(session: &zenoh::Session, key: &str) -> Vec<Deployment> {
-    let mut found: Vec<Deployment> = ask(session, key, None, crate::transport::presence::STATUS_TIMEOUT)
+/// The deployments the hosts up hand out to `ask` (a signed request), newest first.
+async fn newest_deployed(session: &zenoh::Session, key: &str, ask: &Deployment) -> Vec<Deployment> {
+    let payload = serde_json::to_vec(ask).expect("a request serializes");
+    let mut found: Vec<Deployment> = ask_all(session, key, Some(payload), crate::transport::presence::STATUS_TIMEOUT)
         .await
         .into_iter()
         .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
@@ -295,37 +308,11 @@ async fn newest_deployed(session: &zenoh::Session, key: &str) -> Vec<Deployment>
 /// Sends `deployment` to every host of `graph` that is up and returns their answers.
 pub async fn deploy(session: &zenoh::Session, graph: &str, deployment: &Deployment) -> Vec<DeployAnswer> {
     let payload = serde_json::to_vec(deployment).expect("a deployment serializes");
-    ask(session, &deploy_key(graph, "*"), Some(payload), DEPLOY_TIMEOUT)
+    ask_all(session, &deploy_key(graph, "*"), Some(payload), DEPLOY_TIMEOUT)
         .await
         .into_iter()
         .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
         .collect()
-}
-
-/// The payloads of every reply to a query on `key`.
-async fn ask(session: &zenoh::Session, key: &str, payload: Option<Vec<u8>>, timeout: Duration) -> Vec<Vec<u8>> {
-    let mut get = session
-        .get(key)
-        .target(QueryTarget::All)
-        .consolidation(ConsolidationMode::None)
-        .timeout(timeout);
-    if let Some(payload) = payload {
-        get = get.payload(payload);
-    }
-    let replies = match get.wait() {
-        Ok(replies) => replies,
-        Err(err) => {
-            tracing::debug!("querying `{key}`: {err}");
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::new();
-    while let Ok(reply) = replies.recv_async().await {
-        if let Ok(sample) = reply.result() {
-            out.push(sample.payload().to_bytes().into_owned());
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use zenoh::bytes::ZBytes;
 use zenoh::handlers::{FifoChannelHandler, RingChannelHandler};
 use zenoh::pubsub::{Publisher, Subscriber};
 use zenoh::sample::{Sample, SampleFields};
+use zenoh::shm::ZShm;
 
-use crate::buffer::{Buffer, FrameAllocator};
+use crate::buffer::Buffer;
 use crate::frame::{Frame, StreamId};
 use crate::packet::Packet;
 use crate::transport::session::TransportError;
@@ -35,12 +36,20 @@ impl FramePublisher {
         &self.key
     }
 
-    /// Publishes `frame`; its bytes are handed to zenoh, not copied. On a
-    /// blocking publisher this waits while subscribers are slow, so call it
-    /// from a blocking thread.
-    pub fn send(&self, frame: &Frame) -> Result<(), TransportError> {
-        let payload = ZBytes::from(bytes::Bytes::from_owner(frame.buffer.clone()));
-        self.put(payload, wire::encode_header(frame))
+    /// Publishes `frame`; its bytes are handed to zenoh, not copied, and
+    /// reach a process on this machine without a copy when they are in shared
+    /// memory. On a blocking publisher this waits while subscribers are slow,
+    /// so call it from a blocking thread. Says where the bytes were.
+    pub fn send(&self, frame: &Frame) -> Result<Memory, TransportError> {
+        let (payload, memory) = match frame.buffer.foreign::<ZShm>() {
+            Some(shared) => (ZBytes::from(shared.clone()), Memory::Shared),
+            None => (
+                ZBytes::from(bytes::Bytes::from_owner(frame.buffer.clone())),
+                Memory::Heap,
+            ),
+        };
+        self.put(payload, wire::encode_header(frame))?;
+        Ok(memory)
     }
 
     /// Tells subscribers that `stream` ended, after the frames sent before.
@@ -58,6 +67,15 @@ impl FramePublisher {
                 reason: err.to_string(),
             })
     }
+}
+
+/// Where the bytes of a frame that crossed processes were.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Memory {
+    /// In zenoh shared memory: never copied.
+    Shared,
+    /// On the heap: copied into the socket, or out of it.
+    Heap,
 }
 
 /// How received samples wait to be taken.
@@ -90,29 +108,35 @@ impl FrameSubscriber {
     /// The next frame or stream end, waiting for one: `Err` for a message
     /// that is not one (to count and drop), `None` once the session closed.
     /// Payloads in one piece (shared memory included) become the frame's
-    /// buffer as they are; others are copied into a buffer from `alloc`.
-    pub async fn recv(&self, alloc: &FrameAllocator) -> Option<Result<Packet, WireError>> {
+    /// buffer as they are; others (gathered from fragments) are copied once.
+    pub async fn recv(&self) -> Option<Result<(Packet, Memory), WireError>> {
         let sample = match &self.receiving {
             Receiving::Fifo(subscriber) => subscriber.recv_async().await.ok()?,
             Receiving::Ring(subscriber) => subscriber.recv_async().await.ok()?,
         };
-        Some(frame_of(sample, alloc))
+        Some(frame_of(sample))
     }
 }
 
-/// The frame or stream end a sample carries.
-fn frame_of(sample: Sample, alloc: &FrameAllocator) -> Result<Packet, WireError> {
+/// The frame or stream end a sample carries, and where its bytes are.
+fn frame_of(sample: Sample) -> Result<(Packet, Memory), WireError> {
     let SampleFields {
         payload, attachment, ..
     } = sample.into();
     let header = attachment.ok_or(WireError::NoHeader)?;
     let header = header.to_bytes();
     let now = (Instant::now(), SystemTime::now());
+    let memory = if payload.as_shm().is_some() {
+        Memory::Shared
+    } else {
+        Memory::Heap
+    };
     let buffer = match payload.to_bytes() {
         Cow::Borrowed(_) => Buffer::from_foreign(Contiguous(payload)),
-        Cow::Owned(bytes) => alloc.copy_from(&bytes),
+        // Gathered from fragments into a vector of its own: that is the one copy.
+        Cow::Owned(bytes) => Buffer::from_vec(bytes),
     };
-    wire::decode(&header, buffer, now)
+    Ok((wire::decode(&header, buffer, now)?, memory))
 }
 
 /// A payload in one piece, read in place.

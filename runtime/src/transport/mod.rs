@@ -6,5 +6,7 @@ pub(crate) mod config;
 pub(crate) mod deploy;
 pub(crate) mod link;
 pub(crate) mod presence;
+pub(crate) mod query;
 pub(crate) mod session;
+pub(crate) mod shm;
 pub(crate) mod wire;

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use zenoh::Wait;
 use zenoh::liveliness::LivelinessToken;
-use zenoh::query::{ConsolidationMode, QueryTarget};
 use zenoh::sample::SampleKind;
 
 use crate::metrics::{MetricsRegistry, NodeState};
+use crate::transport::query::ask_all;
 use crate::transport::session::{Transport, TransportError};
 
 /// How long a host waits for the others' statuses when relaying them.
@@ -304,26 +304,10 @@ async fn collect(
     key: &str,
     parse: impl Fn(&[u8]) -> Option<Vec<HostStatus>>,
 ) -> Vec<HostStatus> {
-    let replies = match session
-        .get(key)
-        .target(QueryTarget::All)
-        .consolidation(ConsolidationMode::None)
-        .timeout(STATUS_TIMEOUT)
-        .wait()
-    {
-        Ok(replies) => replies,
-        Err(err) => {
-            tracing::debug!("querying `{key}`: {err}");
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::new();
-    while let Ok(reply) = replies.recv_async().await {
-        if let Ok(sample) = reply.result()
-            && let Some(statuses) = parse(&sample.payload().to_bytes())
-        {
-            out.extend(statuses);
-        }
-    }
-    out
+    ask_all(session, key, None, STATUS_TIMEOUT)
+        .await
+        .iter()
+        .filter_map(|bytes| parse(bytes))
+        .flatten()
+        .collect()
 }

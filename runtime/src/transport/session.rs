@@ -66,11 +66,6 @@ impl Transport {
         }
     }
 
-    /// What the session is opened with.
-    pub fn config(&self) -> &TransportConfig {
-        &self.inner.config
-    }
-
     /// The session, opened now if it is not yet. Must run on a multi-thread
     /// tokio runtime (zenoh blocks the calling worker while it opens).
     pub async fn session(&self) -> Result<zenoh::Session, TransportError> {
@@ -92,11 +87,6 @@ impl Transport {
             })
             .await
             .cloned()
-    }
-
-    /// Whether the session was opened.
-    pub fn is_open(&self) -> bool {
-        self.inner.session.initialized()
     }
 
     /// A publisher of frames on `key`. With `block`, a slow subscriber holds
@@ -142,12 +132,14 @@ impl Transport {
         Ok(FrameSubscriber::new(key, receiving))
     }
 
-    /// Closes the session, if it was opened: peers see this process leave at once.
+    /// Closes the session, if it was opened: peers see this process leave
+    /// at once, and the shared-memory segments nobody maps any more are removed.
     pub async fn close(&self) {
-        if let Some(session) = self.inner.session.get()
-            && let Err(err) = session.close().await
-        {
-            tracing::debug!("closing the zenoh session: {err}");
+        if let Some(session) = self.inner.session.get() {
+            if let Err(err) = session.close().await {
+                tracing::debug!("closing the zenoh session: {err}");
+            }
+            zenoh::shm::cleanup_orphaned_shm_segments();
         }
     }
 }

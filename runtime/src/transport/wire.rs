@@ -19,6 +19,8 @@ use crate::packet::Packet;
 pub const MAGIC: [u8; 4] = *b"OOBX";
 /// The version of the header this runtime writes and reads.
 pub const WIRE_VERSION: u8 = 1;
+/// The largest width or height a raw frame on the wire may have (16K).
+pub const MAX_SIDE: u32 = 16_384;
 /// Bytes of the fixed part of the header, before the plane table.
 const FIXED_LEN: usize = 48;
 /// Flag bits.
@@ -49,6 +51,16 @@ pub enum WireError {
     /// An unknown pixel format code.
     #[error("pixel format code {0} is unknown")]
     UnknownFormat(u8),
+    /// A raw frame with no pixels, or with a side past [`MAX_SIDE`].
+    #[error("a {width}x{height} {format} frame: raw frames are 1 to {MAX_SIDE} pixels on each side")]
+    BadSize {
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+        /// The pixel format.
+        format: PixelFormat,
+    },
     /// A plane reaches past the payload or is narrower than its pixels.
     #[error(
         "plane {plane} (offset {offset}, stride {stride}) does not fit a {width}x{height} {format} frame in {len} bytes"
@@ -173,8 +185,11 @@ pub fn encode_header(frame: &Frame) -> Vec<u8> {
         out.extend_from_slice(&(plane.offset as u32).to_le_bytes());
         out.extend_from_slice(&(plane.stride as u32).to_le_bytes());
     }
-    let stream = frame.stream.as_str().as_bytes();
-    let stream = &stream[..stream.len().min(u16::MAX as usize)];
+    let mut cut = frame.stream.as_str().len().min(u16::MAX as usize);
+    while !frame.stream.as_str().is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let stream = &frame.stream.as_str().as_bytes()[..cut];
     out.extend_from_slice(&(stream.len() as u16).to_le_bytes());
     out.extend_from_slice(stream);
     let meta = &*frame.meta;
@@ -237,6 +252,10 @@ pub fn decode(header: &[u8], payload: Buffer, now: (Instant, SystemTime)) -> Res
     let pts = Duration::from_nanos(read.u64("pts")?);
     let dts = Duration::from_nanos(read.u64("dts")?);
     let capture_wall = read.u64("capture time")?;
+    let raw = PixelFormat::RAW.contains(&format);
+    if raw && !((1..=MAX_SIDE).contains(&width) && (1..=MAX_SIDE).contains(&height)) {
+        return Err(WireError::BadSize { width, height, format });
+    }
     let expected = format.planes(width, height);
     if plane_count != expected.len() {
         return Err(malformed(
@@ -511,6 +530,18 @@ mod tests {
             decode(&future, payload(), clock()).unwrap_err(),
             WireError::UnsupportedVersion(9)
         );
+        let mut huge = header.clone();
+        huge[8..16].copy_from_slice(&[0xff; 8]);
+        assert!(matches!(
+            decode(&huge, payload(), clock()),
+            Err(WireError::BadSize { .. })
+        ));
+        let mut empty = header.clone();
+        empty[8..12].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            decode(&empty, payload(), clock()),
+            Err(WireError::BadSize { .. })
+        ));
         let short = Buffer::from_vec(vec![0; 10]);
         assert!(matches!(
             decode(&header, short, clock()),
