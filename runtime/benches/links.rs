@@ -68,9 +68,13 @@ async fn receive(case: &str, endpoint: &str) {
     let mut first_fast = None;
     let total = WARM_UP + LATENCY_FRAMES + THROUGHPUT_FRAMES;
     if case.starts_with("ooblex") {
-        let subscriber = transport.subscriber(KEY, 4, true).await.expect("subscribes");
+        let metrics = Arc::new(ooblex_runtime::NodeMetrics::new("receiver", "bench"));
+        let mut subscriber = transport
+            .subscriber(KEY, 4, QueuePolicy::Block, metrics)
+            .await
+            .expect("subscribes");
         for n in 0..total {
-            let Some(Ok((Packet::Frame(frame), _))) = subscriber.recv().await else {
+            let Some(Ok(Packet::Frame(frame))) = subscriber.recv().await else {
                 break;
             };
             assert_eq!(frame.buffer.len(), frame_len());

@@ -10,8 +10,8 @@ use std::mem::Discriminant;
 
 use futures::future::BoxFuture;
 use ooblex_runtime::{
-    Codec, FormatSet, Frame, InputPortSpec, MediaType, Memory, Node, NodeContext, NodeError, NodeKind, OutputPort,
-    OutputPortSpec, Packet, ParamIssue, PixelFormat, VIDEO_OUT, WireError, on_blocking_thread,
+    Codec, FormatSet, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPort,
+    OutputPortSpec, Packet, ParamIssue, PixelFormat, QueuePolicy, VIDEO_OUT, WireError, on_blocking_thread,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -146,10 +146,18 @@ impl Node for ZenohSourceNode {
         let params = self.params;
         on_blocking_thread(ctx, move |ctx| {
             let runtime = tokio::runtime::Handle::current();
-            let block = params.policy == ReceivePolicy::Block;
-            let subscriber = runtime
-                .block_on(ctx.transport.subscriber(&params.key, params.depth, block))
+            let policy = match params.policy {
+                ReceivePolicy::Latest => QueuePolicy::Latest,
+                ReceivePolicy::Block => QueuePolicy::Block,
+            };
+            let mut subscriber = runtime
+                .block_on(
+                    ctx.transport
+                        .subscriber(&params.key, params.depth, policy, ctx.metrics.clone()),
+                )
                 .map_err(NodeError::startup)?;
+            // What the link drops shows as this node's drops.
+            ctx.metrics.set_inputs(vec![("link".to_string(), subscriber.queue())]);
             let outputs = Outputs::of(ctx)?;
             let mut receiver = Receiver {
                 formats: params.formats(),
@@ -165,24 +173,18 @@ impl Node for ZenohSourceNode {
                     }
                 });
                 match received {
-                    // Stopped, or the session closed as the process stops.
+                    // Stopped, or the queue closed as the process stops.
                     None | Some(None) => return Ok(()),
+                    // Already counted as it arrived.
                     Some(Some(Err(err))) => {
-                        receiver.reject(ctx, &err.to_string(), Reason::Wire(std::mem::discriminant(&err)))
+                        receiver.log(ctx, &err.to_string(), Reason::Wire(std::mem::discriminant(&err)))
                     }
-                    Some(Some(Ok((Packet::StreamEnd(stream), _)))) => {
+                    Some(Some(Ok(Packet::StreamEnd(stream)))) => {
                         for out in outputs.all() {
                             out.end_stream(&stream);
                         }
                     }
-                    Some(Some(Ok((Packet::Frame(frame), memory)))) => {
-                        let counter = match memory {
-                            Memory::Shared => &ctx.metrics.shm_frames,
-                            Memory::Heap => &ctx.metrics.heap_frames,
-                        };
-                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        receiver.route(frame, &outputs, ctx)?;
-                    }
+                    Some(Some(Ok(Packet::Frame(frame)))) => receiver.route(frame, &outputs, ctx)?,
                 }
             }
         })
@@ -236,7 +238,14 @@ impl Receiver {
     /// first of each reason.
     fn reject(&mut self, ctx: &NodeContext, reason: &str, kind: Reason) {
         use std::sync::atomic::Ordering;
-        let count = ctx.metrics.messages_rejected.fetch_add(1, Ordering::Relaxed) + 1;
+        ctx.metrics.messages_rejected.fetch_add(1, Ordering::Relaxed);
+        self.log(ctx, reason, kind);
+    }
+
+    /// Logs the first rejected message of each reason.
+    fn log(&mut self, ctx: &NodeContext, reason: &str, kind: Reason) {
+        use std::sync::atomic::Ordering;
+        let count = ctx.metrics.messages_rejected.load(Ordering::Relaxed);
         if self.logged.insert(kind) {
             tracing::warn!(
                 node = %ctx.id,

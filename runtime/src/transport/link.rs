@@ -2,17 +2,22 @@
 //! copying them, and a subscriber that turns samples back into frames.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
 use zenoh::Wait;
 use zenoh::bytes::ZBytes;
-use zenoh::handlers::{FifoChannelHandler, RingChannelHandler};
 use zenoh::pubsub::{Publisher, Subscriber};
 use zenoh::sample::{Sample, SampleFields};
 use zenoh::shm::ZShm;
 
+use tokio::sync::mpsc;
+
 use crate::buffer::Buffer;
+use crate::exec::queue::{Queue, QueuePolicy};
 use crate::frame::{Frame, StreamId};
+use crate::metrics::NodeMetrics;
 use crate::packet::Packet;
 use crate::transport::session::TransportError;
 use crate::transport::wire::{self, WireError};
@@ -78,26 +83,60 @@ pub enum Memory {
     Heap,
 }
 
-/// How received samples wait to be taken.
-pub(crate) enum Receiving {
-    /// Up to a depth, then the publishers wait.
-    Fifo(Subscriber<FifoChannelHandler<Sample>>),
-    /// Up to a depth, then the oldest is dropped.
-    Ring(Subscriber<RingChannelHandler<Sample>>),
-}
-
-/// Receives frames published on one key expression.
+/// Receives the frames published on one key expression into a queue of its
+/// own, which keeps the newest and counts what it drops (`latest`) or holds
+/// the publishers back when full (`block`), as every input queue does.
 pub struct FrameSubscriber {
     key: String,
-    receiving: Receiving,
+    queue: Arc<Queue>,
+    rejected: mpsc::Receiver<WireError>,
+    _subscriber: Subscriber<()>,
 }
 
+/// Messages that are not frames, kept for the taker to log; more are only counted.
+const REJECTED_KEPT: usize = 16;
+
 impl FrameSubscriber {
-    pub(crate) fn new(key: &str, receiving: Receiving) -> FrameSubscriber {
-        FrameSubscriber {
+    /// Subscribes to `key` on `session` with a queue of `depth` frames and
+    /// `policy`. Counts, in `metrics`, where each frame's bytes were and the
+    /// messages that are not frames.
+    pub(crate) fn declare(
+        session: &zenoh::Session,
+        key: &str,
+        depth: usize,
+        policy: QueuePolicy,
+        metrics: Arc<NodeMetrics>,
+    ) -> Result<FrameSubscriber, zenoh::Error> {
+        let queue = Arc::new(Queue::new(depth, policy));
+        let (tell, rejected) = mpsc::channel(REJECTED_KEPT);
+        let into = queue.clone();
+        // Runs on zenoh's receiving thread: a `block` queue that is full holds it.
+        let subscriber = session
+            .declare_subscriber(key.to_string())
+            .callback(move |sample| match frame_of(sample) {
+                Ok((Packet::Frame(frame), memory)) => {
+                    let counter = match memory {
+                        Memory::Shared => &metrics.shm_frames,
+                        Memory::Heap => &metrics.heap_frames,
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    futures::executor::block_on(into.push(frame));
+                }
+                Ok((Packet::StreamEnd(stream), _)) => {
+                    into.push_stream_end(stream);
+                }
+                Err(err) => {
+                    metrics.messages_rejected.fetch_add(1, Ordering::Relaxed);
+                    let _ = tell.try_send(err);
+                }
+            })
+            .wait()?;
+        Ok(FrameSubscriber {
             key: key.to_string(),
-            receiving,
-        }
+            queue,
+            rejected,
+            _subscriber: subscriber,
+        })
     }
 
     /// The key expression.
@@ -105,16 +144,21 @@ impl FrameSubscriber {
         &self.key
     }
 
-    /// The next frame or stream end, waiting for one: `Err` for a message
-    /// that is not one (to count and drop), `None` once the session closed.
-    /// Payloads in one piece (shared memory included) become the frame's
-    /// buffer as they are; others (gathered from fragments) are copied once.
-    pub async fn recv(&self) -> Option<Result<(Packet, Memory), WireError>> {
-        let sample = match &self.receiving {
-            Receiving::Fifo(subscriber) => subscriber.recv_async().await.ok()?,
-            Receiving::Ring(subscriber) => subscriber.recv_async().await.ok()?,
-        };
-        Some(frame_of(sample))
+    /// The queue frames wait in, to report its depth and drops as an input's.
+    pub fn queue(&self) -> Arc<Queue> {
+        self.queue.clone()
+    }
+
+    /// The next frame or stream end, waiting for one, or `Err` for a message
+    /// that was not one (already counted; to log). Payloads in one piece
+    /// (shared memory included) are the frame's buffer as they are; others
+    /// (gathered from fragments) are copied once.
+    pub async fn recv(&mut self) -> Option<Result<Packet, WireError>> {
+        tokio::select! {
+            biased;
+            Some(err) = self.rejected.recv() => Some(Err(err)),
+            packet = self.queue.pop() => packet.map(Ok),
+        }
     }
 }
 

@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 use zenoh::Wait;
-use zenoh::handlers::{FifoChannel, RingChannel};
 use zenoh::qos::{CongestionControl, Priority};
 
+use crate::exec::queue::QueuePolicy;
+use crate::metrics::NodeMetrics;
 use crate::transport::config::TransportConfig;
-use crate::transport::link::{FramePublisher, FrameSubscriber, Receiving};
+use crate::transport::link::{FramePublisher, FrameSubscriber};
 
 /// Why a link could not be set up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,28 +109,18 @@ impl Transport {
         Ok(FramePublisher::new(key, publisher))
     }
 
-    /// A subscriber of frames published on `key`, keeping up to `depth`
-    /// frames not yet taken: with `block`, a full subscriber holds the
-    /// publishers back; otherwise the oldest frame is dropped.
-    pub async fn subscriber(&self, key: &str, depth: usize, block: bool) -> Result<FrameSubscriber, TransportError> {
+    /// A subscriber of frames published on `key` into a queue of `depth`
+    /// frames with `policy`; `metrics` counts its frames by where they were
+    /// and the messages that are not frames.
+    pub async fn subscriber(
+        &self,
+        key: &str,
+        depth: usize,
+        policy: QueuePolicy,
+        metrics: Arc<NodeMetrics>,
+    ) -> Result<FrameSubscriber, TransportError> {
         let session = self.session().await?;
-        let declare = session.declare_subscriber(key.to_string());
-        let receiving = if block {
-            Receiving::Fifo(
-                declare
-                    .with(FifoChannel::new(depth))
-                    .wait()
-                    .map_err(|e| declare_error(key, e))?,
-            )
-        } else {
-            Receiving::Ring(
-                declare
-                    .with(RingChannel::new(depth))
-                    .wait()
-                    .map_err(|e| declare_error(key, e))?,
-            )
-        };
-        Ok(FrameSubscriber::new(key, receiving))
+        FrameSubscriber::declare(&session, key, depth, policy, metrics).map_err(|e| declare_error(key, e))
     }
 
     /// Closes the session, if it was opened: peers see this process leave
