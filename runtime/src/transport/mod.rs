@@ -1,6 +1,7 @@
 //! Links between processes over zenoh: the session a process opens from the
-//! graph's hosts ([`Transport`]), and publishers and subscribers of frames in
-//! the wire format of docs/WIRE.md ([`FramePublisher`], [`FrameSubscriber`]).
+//! graph's hosts (`session`, `config`), frames in the wire format of
+//! docs/WIRE.md (`wire`, `link`) and born in shared memory (`shm`), and the
+//! hosts' presence, status and deployments (`presence`, `deploy`, `query`).
 
 pub(crate) mod config;
 pub(crate) mod deploy;

@@ -277,7 +277,7 @@ pub async fn collect_statuses(session: &zenoh::Session, key: &str) -> Vec<HostSt
 }
 
 /// The statuses relayed on `key`, every host's freshest once.
-pub async fn collect_views(session: &zenoh::Session, key: &str) -> Vec<HostStatus> {
+async fn collect_views(session: &zenoh::Session, key: &str) -> Vec<HostStatus> {
     let all = collect(session, key, |bytes| {
         serde_json::from_slice::<Vec<HostStatus>>(bytes).ok()
     })
