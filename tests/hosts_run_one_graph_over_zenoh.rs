@@ -7,50 +7,12 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use support::hosts::{assert_nothing_lost, seqs};
 use support::{Server, free_port, scratch, wait_for};
-
-/// The `seq` of every line a `json_sink` wrote so far.
-fn seqs(path: &Path) -> Vec<u64> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter_map(|record| record["seq"].as_u64())
-        .collect()
-}
 
 /// Starts host `host` of the graph in `dir/graph.yaml`.
 fn host(dir: &Path, host: &str) -> Server {
     Server::start_in(dir, "graph.yaml", &["--host", host, "--no-status", "--no-watch"])
-}
-
-/// Frames every queue of these hosts dropped, as `/metrics` counts them.
-fn counted_drops(hosts: &[&Server]) -> u64 {
-    hosts
-        .iter()
-        .map(|host| {
-            let text = host.get("/metrics").expect("metrics answer");
-            text.lines()
-                .filter(|line| line.starts_with("ooblex_node_drops_total{"))
-                .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
-                .sum::<u64>()
-        })
-        .sum()
-}
-
-/// Asserts that `seqs` only goes up and that every frame missing from it was
-/// counted as dropped by a queue (live queues drop under load, and say so):
-/// nothing is lost, reordered or duplicated on the way between hosts.
-fn assert_nothing_lost(seqs: &[u64], hosts: &[&Server]) {
-    assert!(
-        seqs.windows(2).all(|w| w[1] > w[0]),
-        "frames in order, each once: {seqs:?}"
-    );
-    let missing: u64 = seqs.windows(2).map(|w| w[1] - w[0] - 1).sum();
-    let dropped = counted_drops(hosts);
-    assert!(
-        missing <= dropped,
-        "{missing} frames missing at the sink but only {dropped} counted as dropped: lost between hosts"
-    );
 }
 
 #[test]
@@ -122,4 +84,36 @@ fn a_host_masks_the_secrets_of_nodes_other_hosts_run() {
     let shown = gpu.get("/api/graph").expect("the graph answers");
     assert!(!shown.contains("studio-secret-key"), "{shown}");
     assert!(shown.contains("***"), "{shown}");
+}
+
+#[test]
+fn an_h264_link_gives_raw_video_on_the_other_host() {
+    let dir = scratch("h264-link");
+    let port = free_port();
+    let graph = format!(
+        "version: 1\nname: h264-link\nhosts:\n  stage: {{ listen: [\"tcp/127.0.0.1:{port}\"] }}\n  gpu: {{ connect: [\"tcp/127.0.0.1:{port}\"] }}\nnodes:\n  cam: {{ kind: test_pattern, params: {{ width: 320, height: 240, fps: 30 }}, host: stage }}\n  log: {{ kind: json_sink, params: {{ path: out.jsonl }}, inputs: {{ video: {{ from: cam, link: {{ codec: h264, bitrate: 1000 }} }} }}, host: gpu }}\n  preview: {{ kind: mjpeg_sink, params: {{ name: preview }}, inputs: {{ video: {{ from: cam, link: {{ codec: h264 }} }} }}, host: gpu }}\n"
+    );
+    std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
+    let gpu = host(&dir, "gpu");
+    let stage = host(&dir, "stage");
+    let out = dir.join("out.jsonl");
+    assert!(
+        wait_for(Duration::from_secs(30), || seqs(&out).len() >= 90),
+        "the sink on `gpu` got {} frames over the H.264 link in 30 s",
+        seqs(&out).len()
+    );
+    assert_nothing_lost(&seqs(&out), &[&stage, &gpu]);
+    // Both inputs share one link; what it carried decoded, frame for frame.
+    let sent = stage.metric("ooblex_node_frames_in_total", "cam.video=>h264");
+    assert!(sent >= Some(90), "the sender encoded {sent:?} frames");
+    assert!(gpu.metric("ooblex_node_frames_out_total", "cam.video<=h264") >= Some(90));
+    assert_eq!(
+        gpu.metric("ooblex_node_messages_rejected_total", "cam.video<=h264"),
+        Some(0)
+    );
+    let snapshot = gpu.get_bytes("/streams/preview.jpg");
+    let picture = image::load_from_memory(&snapshot)
+        .expect("the snapshot is a JPEG")
+        .into_rgb8();
+    assert_eq!(picture.dimensions(), (320, 240));
 }

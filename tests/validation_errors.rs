@@ -183,6 +183,21 @@ fn node_on_an_undefined_host() {
 }
 
 #[test]
+fn link_settings_out_of_range_or_for_another_codec() {
+    let errors = errors("invalid-link-settings.yaml");
+    let found: Vec<(String, u32)> = errors
+        .diagnostics
+        .iter()
+        .map(|d| (d.error.to_string(), d.span.expect("errors have a place").line))
+        .collect();
+    assert_eq!(found.len(), 2, "{}", errors.render(false));
+    assert!(found[0].0.contains("`bitrate` is for `codec: h264`"), "{found:?}");
+    assert_eq!(found[0].1, 12);
+    assert!(found[1].0.contains("JPEG quality 0 is outside 1..=100"), "{found:?}");
+    assert_eq!(found[1].1, 17);
+}
+
+#[test]
 fn params_unknown_field() {
     let (error, line) = single("invalid-params-unknown-field.yaml");
     assert!(

@@ -167,6 +167,10 @@ pub struct NodeMetrics {
     pub shm_frames: AtomicU64,
     /// Frames a link node sent or received on the heap (copied on the way).
     pub heap_frames: AtomicU64,
+    /// Messages a receiving link node never got: the gaps in each Ooblex
+    /// publisher's message numbers (zenoh's congestion control dropped them
+    /// on the way). Counted in the node's drops too.
+    pub link_lost: AtomicU64,
     /// Time spent processing one frame.
     pub process_time: Histogram,
     /// Time from capture to this node's output.
@@ -189,6 +193,7 @@ impl NodeMetrics {
             messages_rejected: AtomicU64::new(0),
             shm_frames: AtomicU64::new(0),
             heap_frames: AtomicU64::new(0),
+            link_lost: AtomicU64::new(0),
             process_time: Histogram::default(),
             latency: Histogram::default(),
             state: Mutex::new((NodeState::Starting, None)),
@@ -218,14 +223,17 @@ impl NodeMetrics {
         *self.inputs.lock().expect("metrics lock is never held across a panic") = inputs;
     }
 
-    /// Frames dropped by this node's input queues.
+    /// Frames dropped by this node's input queues, and those a link lost on
+    /// the way to it.
     pub fn drops(&self) -> u64 {
-        self.inputs
+        let queued: u64 = self
+            .inputs
             .lock()
             .expect("metrics lock is never held across a panic")
             .iter()
             .map(|(_, q)| q.dropped())
-            .sum()
+            .sum();
+        queued + self.link_lost.load(Ordering::Relaxed)
     }
 
     /// Frames waiting in this node's input queues.
@@ -371,7 +379,7 @@ impl MetricsRegistry {
     pub fn render_prometheus(&self) -> String {
         let nodes = self.nodes.read().expect("metrics lock is never held across a panic");
         let mut out = String::new();
-        let counters: [Exposed<u64>; 10] = [
+        let counters: [Exposed<u64>; 11] = [
             (
                 "ooblex_node_frames_in_total",
                 "Frames taken from the node's input queues.",
@@ -384,7 +392,7 @@ impl MetricsRegistry {
             ),
             (
                 "ooblex_node_drops_total",
-                "Frames dropped by the node's input queues.",
+                "Frames dropped by the node's input queues, and those a link lost on the way to it.",
                 |m| m.drops(),
             ),
             (
@@ -415,6 +423,12 @@ impl MetricsRegistry {
                 "Frames a link node sent or received on the heap, copied on the way (between machines, \
                  or where shared memory could not be had: the log says why).",
                 |m| m.heap_frames.load(Ordering::Relaxed),
+            ),
+            (
+                "ooblex_node_link_lost_total",
+                "Messages a receiving link node never got from an Ooblex publisher (zenoh dropped them \
+                 on a congested link); also counted in its drops.",
+                |m| m.link_lost.load(Ordering::Relaxed),
             ),
             (
                 "ooblex_node_queue_depth",

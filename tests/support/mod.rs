@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod hosts;
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -158,12 +159,19 @@ impl Server {
 
     /// [`Server::start`] with `dir` as the working directory.
     pub fn start_in(dir: &Path, graph: &str, extra: &[&str]) -> Server {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let child = ooblex()
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut command = ooblex();
+        command
             .current_dir(dir)
             .args(["run", graph, "--listen", &listen])
-            .args(extra)
+            .args(extra);
+        Server::start_command(command, &listen)
+    }
+
+    /// Starts `command`, an `ooblex run` that listens on `listen`, and waits
+    /// until `/health` answers there.
+    pub fn start_command(mut command: Command, listen: &str) -> Server {
+        let child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -48,13 +48,14 @@ impl NodeKind for H264Decode {
     }
 
     fn build(_: &H264DecodeParams) -> Result<Box<dyn Node>, NodeError> {
-        Ok(transform_node(H264DecodeNode {
-            streams: HashMap::new(),
-        }))
+        Ok(transform_node(H264DecodeNode::default()))
     }
 }
 
-struct H264DecodeNode {
+/// The decoders of `h264_decode`, one per stream, also used where other
+/// kinds decode (links between hosts).
+#[derive(Default)]
+pub(crate) struct H264DecodeNode {
     /// One decoder per stream, made on its first frame.
     streams: HashMap<StreamId, StreamDecoder>,
 }

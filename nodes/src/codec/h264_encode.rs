@@ -90,6 +90,25 @@ impl NodeKind for H264Encode {
     }
 
     fn build(params: &H264EncodeParams) -> Result<Box<dyn Node>, NodeError> {
+        Ok(transform_node(H264EncodeNode::new(params)))
+    }
+}
+
+/// The encoders of `h264_encode`, one per stream, also used where other
+/// kinds encode (links between hosts).
+pub(crate) struct H264EncodeNode {
+    config: EncoderConfig,
+    /// One encoder per stream, made on its first frame.
+    encoders: HashMap<StreamId, Encoder>,
+    /// The picture in tight I420, reused.
+    i420: Vec<u8>,
+    /// The encoded access unit, reused.
+    bitstream: Vec<u8>,
+}
+
+impl H264EncodeNode {
+    /// Encoders with `params`, checked by [`H264Encode::check`].
+    pub(crate) fn new(params: &H264EncodeParams) -> H264EncodeNode {
         let profile = match params.profile {
             H264Profile::Baseline => Profile::Baseline,
             H264Profile::Main => Profile::Main,
@@ -102,23 +121,13 @@ impl NodeKind for H264Encode {
             .max_frame_rate(FrameRate::from_hz(params.fps))
             .intra_frame_period(IntraFramePeriod::from_num_frames(params.keyframe_interval))
             .profile(profile);
-        Ok(transform_node(H264EncodeNode {
+        H264EncodeNode {
             config,
             encoders: HashMap::new(),
             i420: Vec::new(),
             bitstream: Vec::new(),
-        }))
+        }
     }
-}
-
-struct H264EncodeNode {
-    config: EncoderConfig,
-    /// One encoder per stream, made on its first frame.
-    encoders: HashMap<StreamId, Encoder>,
-    /// The picture in tight I420, reused.
-    i420: Vec<u8>,
-    /// The encoded access unit, reused.
-    bitstream: Vec<u8>,
 }
 
 impl Transform for H264EncodeNode {

@@ -26,19 +26,32 @@ pub const fn links() -> LinkKinds {
             if !formats.is_empty() {
                 params["formats"] = serde_json::json!(formats);
             }
-            if end.codec == LinkCodec::Jpeg {
-                params["decode_jpeg"] = serde_json::json!(true);
+            match end.codec {
+                LinkCodec::Raw => {}
+                LinkCodec::Jpeg => params["decode_jpeg"] = serde_json::json!(true),
+                LinkCodec::H264 => params["decode_h264"] = serde_json::json!(true),
             }
             params
         },
+        // H.264 frames need the frames before them: zenoh must not drop any,
+        // so a congested link holds the sender back, whose input queue then
+        // drops raw pictures (counted) before they are encoded.
         send_params: |end: &LinkEnd<'_>| {
+            let block = end.block || end.codec == LinkCodec::H264;
             let mut params = serde_json::json!({
                 "key": end.key,
-                "congestion": if end.block { "block" } else { "drop" },
+                "congestion": if block { "block" } else { "drop" },
             });
-            if end.codec == LinkCodec::Jpeg {
-                params["encode"] = serde_json::json!("jpeg");
-                params["quality"] = serde_json::json!(end.quality);
+            match end.codec {
+                LinkCodec::Raw => {}
+                LinkCodec::Jpeg => {
+                    params["encode"] = serde_json::json!("jpeg");
+                    params["quality"] = serde_json::json!(end.quality);
+                }
+                LinkCodec::H264 => {
+                    params["encode"] = serde_json::json!("h264");
+                    params["bitrate"] = serde_json::json!(end.bitrate);
+                }
             }
             params
         },

@@ -3,17 +3,25 @@
 
 use ooblex_runtime::{
     Codec, Frame, FramePublisher, InputPortSpec, MediaType, Memory, Node, NodeContext, NodeError, NodeKind,
-    OutputPortSpec, ParamIssue, PixelFormat, Sink, StreamId, check_key_expr, sink_node,
+    OutputPortSpec, ParamIssue, PixelFormat, Sink, StreamId, Transform, check_key_expr, sink_node,
 };
 use std::sync::atomic::Ordering;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::codec::h264_encode::{H264EncodeNode, H264EncodeParams, H264Profile};
 use crate::codec::jpeg_encode::FrameEncoder;
 
 /// JPEG quality when `encode: jpeg` does not say.
 pub const DEFAULT_QUALITY: u8 = 85;
+
+/// H.264 bitrate in kilobits per second when `encode: h264` does not say.
+pub const DEFAULT_BITRATE: u32 = 8000;
+
+/// Frames between H.264 keyframes when `encode: h264` does not say: a
+/// subscriber that joins waits at most this long for a picture it can decode.
+pub const DEFAULT_KEYFRAME_INTERVAL: u32 = 30;
 
 /// What a congested link does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
@@ -35,6 +43,8 @@ pub enum Encode {
     Raw,
     /// One JPEG picture per frame.
     Jpeg,
+    /// H.264, one encoder per stream (OpenH264, Constrained Baseline).
+    H264,
 }
 
 /// Params of `zenoh_sink`. Changing them restarts the node.
@@ -46,18 +56,49 @@ pub struct ZenohSinkParams {
     /// What a slow subscriber does: `drop` loses frames, `block` holds this node back.
     #[serde(default)]
     pub congestion: Congestion,
-    /// `jpeg` compresses raw pictures before they leave (for links between
-    /// machines); other frames are published as they are.
+    /// `jpeg` or `h264` compresses raw pictures before they leave (for links
+    /// between machines); other frames are published as they are. H.264
+    /// needs every frame to decode the next, so publish it with `congestion:
+    /// block`: a congested link then holds this node back, and its input
+    /// queue drops raw pictures before they are encoded.
     #[serde(default)]
     pub encode: Encode,
     /// JPEG quality, 1 to 100, with `encode: jpeg`.
     #[serde(default = "default_quality")]
     #[schemars(range(min = 1, max = 100))]
     pub quality: u8,
+    /// H.264 bitrate in kilobits per second, with `encode: h264`.
+    #[serde(default = "default_bitrate")]
+    #[schemars(range(min = 10, max = 100000))]
+    pub bitrate: u32,
+    /// Frames between H.264 keyframes, with `encode: h264`.
+    #[serde(default = "default_keyframe_interval")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub keyframe_interval: u32,
 }
 
 fn default_quality() -> u8 {
     DEFAULT_QUALITY
+}
+
+fn default_bitrate() -> u32 {
+    DEFAULT_BITRATE
+}
+
+fn default_keyframe_interval() -> u32 {
+    DEFAULT_KEYFRAME_INTERVAL
+}
+
+impl ZenohSinkParams {
+    /// The encoder's settings with `encode: h264`.
+    fn h264(&self) -> H264EncodeParams {
+        H264EncodeParams {
+            bitrate: self.bitrate,
+            keyframe_interval: self.keyframe_interval,
+            profile: H264Profile::Baseline,
+            ..H264EncodeParams::default()
+        }
+    }
 }
 
 /// The `zenoh_sink` node kind.
@@ -81,14 +122,29 @@ impl NodeKind for ZenohSink {
     const OUTPUTS: &'static [OutputPortSpec] = &[];
 
     fn check(params: &ZenohSinkParams) -> Vec<ParamIssue> {
-        check_key("key", &params.key)
+        let mut issues = check_key("key", &params.key);
+        if !(1..=100).contains(&params.quality) {
+            issues.push(ParamIssue::new(
+                "quality",
+                format!("{} is outside 1..=100", params.quality),
+            ));
+        }
+        if params.encode == Encode::H264 {
+            issues.extend(crate::codec::h264_encode::H264Encode::check(&params.h264()));
+        }
+        issues
     }
 
     fn build(params: &ZenohSinkParams) -> Result<Box<dyn Node>, NodeError> {
+        let encoder = match params.encode {
+            Encode::Raw => None,
+            Encode::Jpeg => Some(PictureEncoder::Jpeg(FrameEncoder::new(Self::NAME, params.quality))),
+            Encode::H264 => Some(PictureEncoder::H264(Box::new(H264EncodeNode::new(&params.h264())))),
+        };
         Ok(sink_node(ZenohSinkNode {
             params: params.clone(),
             publisher: None,
-            jpeg: (params.encode == Encode::Jpeg).then(|| FrameEncoder::new(Self::NAME, params.quality)),
+            encoder,
         }))
     }
 }
@@ -109,7 +165,35 @@ pub(crate) fn check_key(field: &str, key: &str) -> Vec<ParamIssue> {
 struct ZenohSinkNode {
     params: ZenohSinkParams,
     publisher: Option<FramePublisher>,
-    jpeg: Option<FrameEncoder>,
+    /// What compresses raw pictures, with `encode: jpeg | h264`.
+    encoder: Option<PictureEncoder>,
+}
+
+/// Compresses raw pictures before they are published.
+enum PictureEncoder {
+    Jpeg(FrameEncoder),
+    H264(Box<H264EncodeNode>),
+}
+
+impl PictureEncoder {
+    /// The encoded frame of a raw `frame`; `None` while the encoder holds it.
+    fn encode(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
+        match self {
+            PictureEncoder::Jpeg(encoder) => {
+                let data = encoder.encode(&frame, &ctx.alloc)?;
+                Ok(Some(frame.with_encoded(data, Codec::Jpeg, true)))
+            }
+            PictureEncoder::H264(encoder) => encoder.process(frame, ctx),
+        }
+    }
+
+    /// Lets an ended stream's encoder go.
+    fn end_stream(&mut self, stream: &StreamId, ctx: &NodeContext) -> Result<(), NodeError> {
+        if let PictureEncoder::H264(encoder) = self {
+            encoder.end_stream(stream, ctx)?;
+        }
+        Ok(())
+    }
 }
 
 impl ZenohSinkNode {
@@ -131,11 +215,11 @@ impl Sink for ZenohSinkNode {
     }
 
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
-        let frame = match &mut self.jpeg {
-            Some(encoder) if PixelFormat::RAW.contains(&frame.format) => {
-                let data = encoder.encode(&frame, &ctx.alloc)?;
-                frame.with_encoded(data, Codec::Jpeg, true)
-            }
+        let frame = match &mut self.encoder {
+            Some(encoder) if PixelFormat::RAW.contains(&frame.format) => match encoder.encode(frame, ctx)? {
+                Some(encoded) => encoded,
+                None => return Ok(()),
+            },
             _ => frame,
         };
         let counter = match self.publisher()?.send(&frame).map_err(NodeError::failed)? {
@@ -146,7 +230,10 @@ impl Sink for ZenohSinkNode {
         Ok(())
     }
 
-    fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
+    fn end_stream(&mut self, stream: &StreamId, ctx: &NodeContext) -> Result<(), NodeError> {
+        if let Some(encoder) = &mut self.encoder {
+            encoder.end_stream(stream, ctx)?;
+        }
         self.publisher()?.end_stream(stream).map_err(NodeError::failed)
     }
 }

@@ -1,21 +1,25 @@
 //! `zenoh_source`: gives the frames published on a zenoh key expression in
 //! Ooblex's wire format (docs/WIRE.md), by another host of the graph or by
 //! any zenoh client (a Python process with eclipse-zenoh). Each frame leaves
-//! on the output of its media type. Messages that are not frames are counted
-//! (`ooblex_node_messages_rejected_total`) and dropped; the first of each
-//! reason is logged.
+//! on the output of its media type, or decoded on `video` when the node
+//! decodes JPEG or H.264 (the receiving end of a compressed link). Messages
+//! that are not frames are counted (`ooblex_node_messages_rejected_total`)
+//! and dropped; the first of each reason is logged.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::mem::Discriminant;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use ooblex_runtime::{
     Codec, FormatSet, Frame, InputPortSpec, MediaType, Node, NodeContext, NodeError, NodeKind, OutputPort,
-    OutputPortSpec, Packet, ParamIssue, PixelFormat, QueuePolicy, VIDEO_OUT, WireError, on_blocking_thread,
+    OutputPortSpec, Packet, ParamIssue, PixelFormat, Queue, QueuePolicy, StreamId, Transform, VIDEO_OUT, WireError,
+    on_blocking_thread,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::codec::h264_decode::H264DecodeNode;
 use crate::link::zenoh_sink::check_key;
 use crate::media::pixels::convert;
 use crate::media::raw::{ALL_RAW, RawView, new_picture};
@@ -49,6 +53,11 @@ pub struct ZenohSourceParams {
     /// `formats` has it, else its first), instead of giving them on `jpeg`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub decode_jpeg: bool,
+    /// Decode H.264 into raw video on `video` (in i420 when `formats` has it,
+    /// else its first), instead of giving it on `h264`. A stream is decoded
+    /// from its first keyframe; frames before it are counted as drops.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decode_h264: bool,
     /// Frames held while the graph is busy.
     #[serde(default = "default_depth")]
     #[schemars(range(min = 1, max = 1000))]
@@ -162,6 +171,7 @@ impl Node for ZenohSourceNode {
             let mut receiver = Receiver {
                 formats: params.formats(),
                 decode_jpeg: params.decode_jpeg,
+                h264: params.decode_h264.then(|| H264Receiver::new(subscriber.queue())),
                 logged: HashSet::new(),
                 key: params.key.clone(),
             };
@@ -180,6 +190,7 @@ impl Node for ZenohSourceNode {
                         receiver.log(ctx, &err.to_string(), Reason::Wire(std::mem::discriminant(&err)))
                     }
                     Some(Some(Ok(Packet::StreamEnd(stream)))) => {
+                        receiver.end_stream(&stream, &outputs, ctx);
                         for out in outputs.all() {
                             out.end_stream(&stream);
                         }
@@ -200,12 +211,39 @@ enum Reason {
     Format,
     /// A JPEG picture that does not decode.
     Jpeg,
+    /// An H.264 frame that does not decode.
+    H264,
+}
+
+/// The H.264 decoders of a node that decodes, and the streams whose first
+/// keyframe came: a subscriber that joins a stream midway cannot decode the
+/// frames before the next keyframe, so they are dropped, and counted as the
+/// drops of the queue they came from.
+struct H264Receiver {
+    decoders: H264DecodeNode,
+    joined: HashSet<StreamId>,
+    /// Frames skipped before each stream's first keyframe, to say so once.
+    skipped: HashMap<StreamId, u64>,
+    queue: Arc<Queue>,
+}
+
+impl H264Receiver {
+    fn new(queue: Arc<Queue>) -> H264Receiver {
+        H264Receiver {
+            decoders: H264DecodeNode::default(),
+            joined: HashSet::new(),
+            skipped: HashMap::new(),
+            queue,
+        }
+    }
 }
 
 /// What decides where a received frame goes.
 struct Receiver {
     formats: FormatSet,
     decode_jpeg: bool,
+    /// With `decode_h264`.
+    h264: Option<H264Receiver>,
     /// The reasons already logged: each is logged once, then only counted.
     logged: HashSet<Reason>,
     key: String,
@@ -227,11 +265,62 @@ impl Receiver {
                 Err(err) => self.reject(ctx, &err.to_string(), Reason::Jpeg),
             },
             PixelFormat::Encoded(Codec::Jpeg) => outputs.jpeg.blocking_send(frame),
+            PixelFormat::Encoded(Codec::H264) if self.h264.is_some() => self.decode_h264(frame, outputs, ctx),
             PixelFormat::Encoded(Codec::H264) => outputs.h264.blocking_send(frame),
             _ if frame.meta.tensors.is_some() => outputs.tensor.blocking_send(frame),
             _ => outputs.detections.blocking_send(frame),
         }
         Ok(())
+    }
+
+    /// Decodes an H.264 frame from its stream's first keyframe on, and sends
+    /// the picture on `video`.
+    fn decode_h264(&mut self, frame: Frame, outputs: &Outputs, ctx: &NodeContext) {
+        let Some(h264) = &mut self.h264 else { return };
+        if !frame.keyframe && !h264.joined.contains(&frame.stream) {
+            h264.queue.count_dropped(1);
+            *h264.skipped.entry(frame.stream.clone()).or_default() += 1;
+            return;
+        }
+        if h264.joined.insert(frame.stream.clone())
+            && let Some(skipped) = h264.skipped.remove(&frame.stream)
+        {
+            tracing::info!(
+                node = %ctx.id,
+                stream = %frame.stream,
+                "joined an H.264 stream on `{}` at a keyframe, after skipping {skipped} frames that need earlier ones",
+                self.key
+            );
+        }
+        let decoded = h264.decoders.process(frame, ctx);
+        match decoded {
+            Ok(Some(picture)) => self.send_picture(picture, outputs, ctx),
+            Ok(None) => {}
+            Err(err) => self.reject(ctx, &err.to_string(), Reason::H264),
+        }
+    }
+
+    /// Sends what the decoder of an ended stream held back, and forgets the stream.
+    fn end_stream(&mut self, stream: &StreamId, outputs: &Outputs, ctx: &NodeContext) {
+        let Some(h264) = &mut self.h264 else { return };
+        h264.joined.remove(stream);
+        h264.skipped.remove(stream);
+        match h264.decoders.end_stream(stream, ctx) {
+            Ok(pictures) => {
+                for picture in pictures {
+                    self.send_picture(picture, outputs, ctx);
+                }
+            }
+            Err(err) => self.reject(ctx, &err.to_string(), Reason::H264),
+        }
+    }
+
+    /// Sends a decoded picture on `video`, in a format this node gives.
+    fn send_picture(&mut self, picture: Frame, outputs: &Outputs, ctx: &NodeContext) {
+        match in_one_of(picture, self.formats, ctx) {
+            Ok(picture) => outputs.video.blocking_send(picture),
+            Err(err) => self.reject(ctx, &err.to_string(), Reason::Format),
+        }
     }
 
     /// Counts a message that is not a frame this node gives, and logs the
@@ -263,16 +352,18 @@ fn decode_jpeg(frame: &Frame, formats: FormatSet, ctx: &NodeContext) -> Result<F
         .into_rgb8();
     let (width, height) = decoded.dimensions();
     let rgb = frame.with_picture(ctx.alloc.copy_from(decoded.as_raw()), PixelFormat::Rgb24, width, height);
-    let target = if formats.contains(PixelFormat::Rgb24) {
-        PixelFormat::Rgb24
-    } else {
-        formats.iter().next().unwrap_or(PixelFormat::Rgb24)
+    in_one_of(rgb, formats, ctx)
+}
+
+/// `picture` as it is when `formats` has its format, else converted to the
+/// first of `formats`.
+fn in_one_of(picture: Frame, formats: FormatSet, ctx: &NodeContext) -> Result<Frame, NodeError> {
+    let Some(target) = formats.iter().next().filter(|_| !formats.contains(picture.format)) else {
+        return Ok(picture);
     };
-    if target == PixelFormat::Rgb24 {
-        return Ok(rgb);
-    }
-    let view = RawView::of(&rgb, ZenohSource::NAME, ALL_RAW)?;
-    new_picture(ctx, &rgb, target, width, height, |out| {
+    let view = RawView::of(&picture, ZenohSource::NAME, ALL_RAW)?;
+    let (width, height) = (picture.width, picture.height);
+    new_picture(ctx, &picture, target, width, height, |out| {
         convert(&view, out);
         Ok(())
     })

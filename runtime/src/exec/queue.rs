@@ -260,8 +260,16 @@ impl Queue {
         self.policy
     }
 
-    /// Frames dropped so far to make room (`latest` only).
+    /// Frames dropped so far: to make room (`latest` only), and those its
+    /// consumer dropped as they came out ([`Queue::count_dropped`]).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Counts `frames` that the consumer dropped as it took them out, as
+    /// this queue's drops: frames that need one it never got (an H.264
+    /// receiver waits for a keyframe when it joins a stream midway).
+    pub fn count_dropped(&self, frames: u64) {
+        self.dropped.fetch_add(frames, Ordering::Relaxed);
     }
 }

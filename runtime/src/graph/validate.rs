@@ -13,7 +13,7 @@ use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::load::{GraphErrors, LoadedGraph};
 use crate::graph::negotiate::{Conversion, negotiate};
 use crate::graph::place::Link;
-use crate::graph::spec::{GraphSpec, InputRef, LinkCodec, NodeSpec};
+use crate::graph::spec::{GraphSpec, InputRef, LinkCodec, LinkSpec, NodeSpec};
 use crate::node::formats::FormatSet;
 use crate::node::kind::{KindInfo, NodeFactory};
 use crate::node::params::did_you_mean;
@@ -281,6 +281,17 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
                     at(&["nodes", id, "inputs", port, "link", "codec"], false),
                 ));
             }
+            if let Some(link) = input.link() {
+                for (field, message) in link_issues(&link) {
+                    out.push(Diagnostic::new(
+                        GraphError::InvalidValue {
+                            message,
+                            context: format!("input `{port}` of node `{id}`"),
+                        },
+                        at(&["nodes", id, "inputs", port, "link", field], false),
+                    ));
+                }
+            }
             edges.push(Edge {
                 to: id,
                 port,
@@ -424,4 +435,31 @@ fn cycle_through(graph: &DiGraph<&str, ()>, component: &[NodeIndex]) -> Vec<Stri
         path.push(next);
         current = next;
     }
+}
+
+/// What is wrong with a link's settings, by field: a value out of range, or
+/// a setting of another codec than the one the link names.
+fn link_issues(link: &LinkSpec) -> Vec<(&'static str, String)> {
+    let mut issues = Vec::new();
+    if let Some(quality) = link.quality {
+        if !(1..=100).contains(&quality) {
+            issues.push(("quality", format!("JPEG quality {quality} is outside 1..=100")));
+        } else if link.codec.is_some_and(|c| c != LinkCodec::Jpeg) {
+            issues.push((
+                "quality",
+                "`quality` is for `codec: jpeg`; remove it or set the codec to jpeg".into(),
+            ));
+        }
+    }
+    if let Some(bitrate) = link.bitrate {
+        if !(10..=100_000).contains(&bitrate) {
+            issues.push(("bitrate", format!("{bitrate} kbit/s is outside 10..=100000")));
+        } else if link.codec != Some(LinkCodec::H264) {
+            issues.push((
+                "bitrate",
+                "`bitrate` is for `codec: h264`; add `codec: h264` or remove it".into(),
+            ));
+        }
+    }
+    issues
 }

@@ -40,6 +40,8 @@ pub struct LinkEnd<'a> {
     pub codec: crate::graph::spec::LinkCodec,
     /// JPEG quality, 1 to 100.
     pub quality: u8,
+    /// H.264 bitrate in kilobits per second.
+    pub bitrate: u32,
     /// Whether a slow receiver holds the sender back (`block`) instead of
     /// losing frames (`latest`).
     pub block: bool,

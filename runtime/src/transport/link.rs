@@ -2,14 +2,16 @@
 //! copying them, and a subscriber that turns samples back into frames.
 
 use std::borrow::Cow;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use zenoh::Wait;
 use zenoh::bytes::ZBytes;
 use zenoh::pubsub::{Publisher, Subscriber};
-use zenoh::sample::{Sample, SampleFields};
+use zenoh::sample::{Sample, SampleFields, SourceInfo, SourceSn};
+use zenoh::session::EntityGlobalId;
 use zenoh::shm::ZShm;
 
 use tokio::sync::mpsc;
@@ -22,10 +24,13 @@ use crate::packet::Packet;
 use crate::transport::session::TransportError;
 use crate::transport::wire::{self, WireError};
 
-/// Publishes frames on one key.
+/// Publishes frames on one key. Each message carries the publisher's id
+/// and a number one higher than the last (zenoh's source info), so that
+/// receivers count the messages zenoh dropped on the way.
 pub struct FramePublisher {
     key: String,
     publisher: Publisher<'static>,
+    sent: AtomicU32,
 }
 
 impl FramePublisher {
@@ -33,6 +38,7 @@ impl FramePublisher {
         FramePublisher {
             key: key.to_string(),
             publisher,
+            sent: AtomicU32::new(0),
         }
     }
 
@@ -63,9 +69,11 @@ impl FramePublisher {
     }
 
     fn put(&self, payload: ZBytes, header: Vec<u8>) -> Result<(), TransportError> {
+        let number = self.sent.fetch_add(1, Ordering::Relaxed);
         self.publisher
             .put(payload)
             .attachment(header)
+            .source_info(SourceInfo::new(self.publisher.id(), number))
             .wait()
             .map_err(|err| TransportError::Put {
                 key: self.key.clone(),
@@ -110,25 +118,19 @@ impl FrameSubscriber {
         let queue = Arc::new(Queue::new(depth, policy));
         let (tell, rejected) = mpsc::channel(REJECTED_KEPT);
         let into = queue.clone();
+        let numbers = Mutex::new(MessageNumbers::<EntityGlobalId>::default());
         // Runs on zenoh's receiving thread: a `block` queue that is full holds it.
         let subscriber = session
             .declare_subscriber(key.to_string())
-            .callback(move |sample| match frame_of(sample) {
-                Ok((Packet::Frame(frame), memory)) => {
-                    let counter = match memory {
-                        Memory::Shared => &metrics.shm_frames,
-                        Memory::Heap => &metrics.heap_frames,
-                    };
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    futures::executor::block_on(into.push(frame));
+            .callback(move |sample| {
+                if let Some(source) = sample.source_info() {
+                    let lost = numbers
+                        .lock()
+                        .expect("the numbers lock is never held across a panic")
+                        .missed(*source.source_id(), source.source_sn());
+                    metrics.link_lost.fetch_add(lost, Ordering::Relaxed);
                 }
-                Ok((Packet::StreamEnd(stream), _)) => {
-                    into.push_stream_end(stream);
-                }
-                Err(err) => {
-                    metrics.messages_rejected.fetch_add(1, Ordering::Relaxed);
-                    let _ = tell.try_send(err);
-                }
+                receive(sample, &into, &metrics, &tell);
             })
             .wait()?;
         Ok(FrameSubscriber {
@@ -162,6 +164,62 @@ impl FrameSubscriber {
     }
 }
 
+/// Puts the frame or stream end of `sample` into `queue`, or tells `rejected`
+/// why it is not one; counts where frames were and what was rejected.
+fn receive(sample: Sample, queue: &Queue, metrics: &NodeMetrics, rejected: &mpsc::Sender<WireError>) {
+    match frame_of(sample) {
+        Ok((Packet::Frame(frame), memory)) => {
+            let counter = match memory {
+                Memory::Shared => &metrics.shm_frames,
+                Memory::Heap => &metrics.heap_frames,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            futures::executor::block_on(queue.push(frame));
+        }
+        Ok((Packet::StreamEnd(stream), _)) => {
+            queue.push_stream_end(stream);
+        }
+        Err(err) => {
+            metrics.messages_rejected.fetch_add(1, Ordering::Relaxed);
+            let _ = rejected.try_send(err);
+        }
+    }
+}
+
+/// Publishers remembered at most; past it, they are forgotten and counting
+/// starts afresh (a publisher restarts under a new id, so old ones pile up).
+const PUBLISHERS_KEPT: usize = 64;
+
+/// The last message number seen from each publisher (an [`EntityGlobalId`]).
+struct MessageNumbers<P> {
+    last: HashMap<P, SourceSn>,
+}
+
+impl<P> Default for MessageNumbers<P> {
+    fn default() -> Self {
+        MessageNumbers { last: HashMap::new() }
+    }
+}
+
+impl<P: std::hash::Hash + Eq> MessageNumbers<P> {
+    /// How many messages of `publisher` were skipped before `number`: none
+    /// for its first message, or for a number that is not ahead of the last
+    /// (a duplicate, or a late one), which is taken as the new last.
+    fn missed(&mut self, publisher: P, number: SourceSn) -> u64 {
+        if self.last.len() >= PUBLISHERS_KEPT && !self.last.contains_key(&publisher) {
+            self.last.clear();
+        }
+        let Some(last) = self.last.insert(publisher, number) else {
+            return 0;
+        };
+        let ahead = number.wrapping_sub(last);
+        if ahead == 0 || ahead > SourceSn::MAX / 2 {
+            return 0;
+        }
+        u64::from(ahead - 1)
+    }
+}
+
 /// The frame or stream end a sample carries, and where its bytes are.
 fn frame_of(sample: Sample) -> Result<(Packet, Memory), WireError> {
     let SampleFields {
@@ -192,5 +250,24 @@ impl AsRef<[u8]> for Contiguous {
             Cow::Borrowed(bytes) => bytes,
             Cow::Owned(_) => unreachable!("only payloads in one piece are wrapped"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_in_a_publishers_numbers_are_counted_once() {
+        let (a, b) = ("a", "b");
+        let mut numbers = MessageNumbers::default();
+        assert_eq!(numbers.missed(a, 7), 0, "the first message is the start");
+        assert_eq!(numbers.missed(a, 8), 0);
+        assert_eq!(numbers.missed(a, 11), 2);
+        assert_eq!(numbers.missed(b, 100), 0, "each publisher counts on its own");
+        assert_eq!(numbers.missed(a, 10), 0, "a late message is not a gap");
+        assert_eq!(numbers.missed(a, 11), 0);
+        assert_eq!(numbers.missed(a, u32::MAX), 0, "far behind reads as late");
+        assert_eq!(numbers.missed(a, 1), 1, "numbers wrap around");
     }
 }
