@@ -198,6 +198,19 @@ fn link_settings_out_of_range_or_for_another_codec() {
 }
 
 #[test]
+fn a_password_written_where_its_variable_goes() {
+    let errors = errors("invalid-link-auth.yaml");
+    assert_eq!(errors.diagnostics.len(), 1, "{}", errors.render(false));
+    let d = &errors.diagnostics[0];
+    assert!(
+        d.error.to_string().contains("is not an environment variable name"),
+        "{}",
+        d.error
+    );
+    assert_eq!(d.span.expect("errors have a place").line, 7);
+}
+
+#[test]
 fn params_unknown_field() {
     let (error, line) = single("invalid-params-unknown-field.yaml");
     assert!(

@@ -115,11 +115,20 @@ def _decode(header: bytes, payload: bytes) -> Frame | None:
 
 
 def session(endpoint: str):
-    """A zenoh session connected to an Ooblex host at `endpoint` (`tcp/127.0.0.1:7447`)."""
+    """A zenoh session connected to an Ooblex host at `endpoint` (`tcp/127.0.0.1:7447`).
+
+    For a graph whose links require a password (`links: { auth: ... }`), set
+    OOBLEX_LINK_USER (the graph's `links.auth.user`, by default its name) and
+    OOBLEX_LINK_PASSWORD."""
+    import os
+
     import zenoh
 
     config = zenoh.Config()
     config.insert_json5("mode", '"peer"')
     config.insert_json5("connect/endpoints", json.dumps([endpoint]))
     config.insert_json5("scouting/multicast/enabled", "false")
+    user, password = os.environ.get("OOBLEX_LINK_USER"), os.environ.get("OOBLEX_LINK_PASSWORD")
+    if user and password:
+        config.insert_json5("transport/auth/usrpwd", json.dumps({"user": user, "password": password}))
     return zenoh.open(config)

@@ -57,6 +57,7 @@ fn transport(listen: Option<&str>, connect: Option<&str>) -> Transport {
         listen: listen.into_iter().map(String::from).collect(),
         connect: connect.into_iter().map(String::from).collect(),
         multicast_scouting: false,
+        auth: None,
     })
 }
 

@@ -46,7 +46,8 @@ pub use graph::place::{DEFAULT_LINK_QUALITY, Link, PlaceError, on_loopback, plac
 pub use graph::schema::{SCHEMA_ID, graph_schema, graph_schema_json};
 pub use graph::schema_check::{SchemaChecked, SchemaDrift, check_graph_schema};
 pub use graph::spec::{
-    GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LinkCodec, LinkSpec, LongInput, Name, NodeSpec, RestartPolicy,
+    GRAPH_VERSION, GraphSpec, HostSpec, InputRef, LinkAuth, LinkCodec, LinkSpec, LinksSpec, LongInput, Name, NodeSpec,
+    RestartPolicy,
 };
 pub use graph::validate::{
     DEFAULT_FILE_QUEUE, DEFAULT_LIVE_H264_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph,
@@ -70,7 +71,7 @@ pub use packet::Packet;
 pub use pool::PoolStats;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};
-pub use transport::config::TransportConfig;
+pub use transport::config::{LinkCredentials, TransportConfig};
 pub use transport::deploy::{
     DEPLOY_TIMEOUT, DeployAnswer, DeployService, Deployment, deploy, deploy_key, serve_deployments,
 };

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use ooblex_runtime::{
     Access, AllowedHost, AllowedOrigin, ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, Transport,
-    TransportConfig, announce, bind, place, router, serve_deployments, watch_file,
+    TransportConfig, TransportError, announce, bind, place, router, serve_deployments, watch_file,
 };
 
 use crate::status_line::StatusLine;
@@ -117,10 +117,11 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
         Some(host) => Some(
             announce(&env.transport, &graph.name, host, env.metrics.clone())
                 .await
-                .map_err(|err| {
-                    anyhow::anyhow!(
+                .map_err(|err| match err {
+                    TransportError::Open { .. } => anyhow::anyhow!(
                         "{err}\nhelp: another process may listen on that endpoint; check `hosts:` in the graph"
-                    )
+                    ),
+                    other => other.into(),
                 })?,
         ),
         None => None,

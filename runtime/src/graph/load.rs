@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::graph::document::{Document, Node, Span, Value};
 use crate::graph::error::{Diagnostic, GraphError};
-use crate::graph::spec::{GraphSpec, HostSpec, Name, NodeSpec};
+use crate::graph::spec::{GraphSpec, HostSpec, LinksSpec, Name, NodeSpec};
 use crate::node::params::{did_you_mean, error_path, property_names};
 
 /// A graph file that failed to load or validate: every problem, with the text
@@ -144,6 +144,10 @@ fn read_graph(root: &Node, out: &mut Vec<Diagnostic>) -> Option<GraphSpec> {
         Some(entry) => read::<BTreeMap<Name, HostSpec>>(&entry.value, &["hosts"], context, out),
         None => Some(BTreeMap::new()),
     };
+    let links = match root.get("links") {
+        Some(entry) => read::<LinksSpec>(&entry.value, &["links"], context, out).map(Some),
+        None => Some(None),
+    };
     let nodes = match root.get("nodes") {
         Some(entry) => read_nodes(&entry.value, out),
         None => {
@@ -159,6 +163,7 @@ fn read_graph(root: &Node, out: &mut Vec<Diagnostic>) -> Option<GraphSpec> {
         version: version?,
         name: name?,
         hosts: hosts?,
+        links: links?,
         nodes: nodes?,
     })
 }

@@ -89,7 +89,7 @@ pub enum PlaceError {
     /// which its links and its session were set up for.
     #[error("the new graph changes `{what}`, which a running host cannot take: restart every host with the new file")]
     NeedsRestart {
-        /// `name` or `hosts`.
+        /// `name`, `hosts` or `links`.
         what: &'static str,
     },
     /// This build has no kinds to carry edges between hosts.
@@ -161,13 +161,16 @@ struct Crossing<'a> {
 }
 
 /// Refuses a new graph for a running host when it changes what the host's
-/// session and keys were made from: the graph's name or its hosts.
+/// session and keys were made from: the graph's name, its hosts or links.
 pub fn check_replaceable(running: &ValidatedGraph, new: &ValidatedGraph) -> Result<(), PlaceError> {
     if running.spec.name != new.spec.name {
         return Err(PlaceError::NeedsRestart { what: "name" });
     }
     if running.spec.hosts != new.spec.hosts {
         return Err(PlaceError::NeedsRestart { what: "hosts" });
+    }
+    if running.spec.links != new.spec.links {
+        return Err(PlaceError::NeedsRestart { what: "links" });
     }
     Ok(())
 }

@@ -28,8 +28,34 @@ pub struct GraphSpec {
     /// Hosts that run parts of the graph; without it everything runs on this host.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hosts: BTreeMap<Name, HostSpec>,
+    /// How the hosts' links are secured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<LinksSpec>,
     /// The nodes, by id.
     pub nodes: BTreeMap<Name, NodeSpec>,
+}
+
+/// How the hosts of a graph secure the links between them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinksSpec {
+    /// A user and password every host presents and requires (zenoh's
+    /// user/password authentication): a peer without them cannot join.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<LinkAuth>,
+}
+
+/// The user and password of a graph's links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkAuth {
+    /// The user (default: the graph's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The environment variable that holds the password on every host and
+    /// for `ooblex status` and `ooblex deploy` (`OOBLEX_LINK_PASSWORD`): the
+    /// password is never written in the graph file.
+    pub password_env: String,
 }
 
 /// A machine that runs part of the graph.

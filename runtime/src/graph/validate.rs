@@ -13,7 +13,7 @@ use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::load::{GraphErrors, LoadedGraph};
 use crate::graph::negotiate::{Conversion, negotiate};
 use crate::graph::place::Link;
-use crate::graph::spec::{GraphSpec, InputRef, LinkCodec, LinkSpec, NodeSpec};
+use crate::graph::spec::{GraphSpec, InputRef, LinkAuth, LinkCodec, LinkSpec, NodeSpec};
 use crate::node::formats::FormatSet;
 use crate::node::kind::{KindInfo, NodeFactory};
 use crate::node::params::did_you_mean;
@@ -123,6 +123,18 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
     let doc = &loaded.document;
     let mut out = Vec::new();
     let at = |parts: &[&str], key: bool| doc.span_of(&path(parts), key);
+
+    if let Some(auth) = spec.links.as_ref().and_then(|l| l.auth.as_ref()) {
+        for (field, message) in link_auth_issues(auth) {
+            out.push(Diagnostic::new(
+                GraphError::InvalidValue {
+                    message,
+                    context: "`links.auth`".into(),
+                },
+                at(&["links", "auth", field], false),
+            ));
+        }
+    }
 
     let mut kinds: HashMap<&str, &KindInfo> = HashMap::new();
     let mut factories: HashMap<&str, Arc<dyn NodeFactory>> = HashMap::new();
@@ -460,6 +472,31 @@ fn link_issues(link: &LinkSpec) -> Vec<(&'static str, String)> {
                 "`bitrate` is for `codec: h264`; add `codec: h264` or remove it".into(),
             ));
         }
+    }
+    issues
+}
+
+/// What is wrong with the links' user and password settings, by field.
+fn link_auth_issues(auth: &LinkAuth) -> Vec<(&'static str, String)> {
+    let mut issues = Vec::new();
+    if let Some(user) = &auth.user
+        && (user.is_empty() || user.contains(':') || user.chars().any(char::is_whitespace))
+    {
+        issues.push((
+            "user",
+            format!("user `{user}` must be non-empty, without `:` or spaces"),
+        ));
+    }
+    let name = &auth.password_env;
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        issues.push((
+            "password_env",
+            format!(
+                "`{name}` is not an environment variable name: it names the variable that holds the password (`OOBLEX_LINK_PASSWORD`), not the password"
+            ),
+        ));
     }
     issues
 }

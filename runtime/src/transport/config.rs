@@ -1,6 +1,10 @@
 //! What a process's zenoh session is opened with, from the graph's `hosts:`.
 
 use std::collections::BTreeSet;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::graph::spec::GraphSpec;
 
@@ -13,6 +17,82 @@ pub struct TransportConfig {
     pub connect: Vec<String>,
     /// Whether to find peers by multicast scouting on the LAN.
     pub multicast_scouting: bool,
+    /// The user and password this process presents and requires of peers.
+    pub auth: Option<LinkCredentials>,
+}
+
+/// A user, and where its password is: the graph's `links.auth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCredentials {
+    /// The user.
+    pub user: String,
+    /// The environment variable that holds the password.
+    pub password_env: String,
+}
+
+impl LinkCredentials {
+    /// The credentials `spec` asks of its links, if any.
+    fn of(spec: &GraphSpec) -> Option<LinkCredentials> {
+        let auth = spec.links.as_ref()?.auth.as_ref()?;
+        Some(LinkCredentials {
+            user: auth.user.clone().unwrap_or_else(|| spec.name.to_string()),
+            password_env: auth.password_env.clone(),
+        })
+    }
+
+    /// The password, read from its environment variable.
+    pub fn password(&self) -> Result<String, String> {
+        let name = &self.password_env;
+        let fix =
+            "set it to the graph's link password on every host, and where `ooblex status` or `ooblex deploy` runs";
+        match std::env::var(name) {
+            Ok(password) if password.is_empty() => Err(format!("`links.auth`: `{name}` is empty; {fix}")),
+            Ok(password) if password.contains(['\n', '\r']) => Err(format!(
+                "`links.auth`: `{name}` holds a line break, which a password cannot have"
+            )),
+            Ok(password) => Ok(password),
+            Err(_) => Err(format!(
+                "`links.auth`: the environment variable `{name}` is not set; {fix}"
+            )),
+        }
+    }
+}
+
+/// The file of users and passwords a zenoh session accepts, which zenoh
+/// reads as it opens; readable by this user only, and removed when dropped.
+pub(crate) struct Dictionary(PathBuf);
+
+impl Dictionary {
+    fn write(user: &str, password: &str) -> Result<Dictionary, String> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "ooblex-links-{}-{}.dict",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_file(&path);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|err| format!("cannot write the links' password file {}: {err}", path.display()))?;
+        let dictionary = Dictionary(path);
+        writeln!(file, "{user}:{password}").map_err(|err| {
+            format!(
+                "cannot write the links' password file {}: {err}",
+                dictionary.0.display()
+            )
+        })?;
+        Ok(dictionary)
+    }
+}
+
+impl Drop for Dictionary {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 impl TransportConfig {
@@ -35,6 +115,7 @@ impl TransportConfig {
             listen: listen.into_iter().cloned().collect(),
             connect: connect.into_iter().cloned().collect(),
             multicast_scouting: hosts.iter().any(|h| h.multicast_scouting),
+            auth: LinkCredentials::of(spec),
         }
     }
 
@@ -59,15 +140,31 @@ impl TransportConfig {
             listen: vec!["tcp/0.0.0.0:0".to_string()],
             connect: connect.into_iter().collect(),
             multicast_scouting: spec.hosts.values().any(|h| h.multicast_scouting),
+            auth: LinkCredentials::of(spec),
         }
     }
 
     /// The zenoh configuration: a peer with these endpoints, multicast
     /// scouting as asked, shared memory only for buffers we place there
     /// ourselves (zenoh would otherwise copy every large payload into a pool
-    /// of its own), and quick reconnection.
-    pub(crate) fn zenoh(&self) -> Result<zenoh::Config, String> {
+    /// of its own), and the links' user and password, presented and
+    /// required, with the file that holds them until the session opens.
+    pub(crate) fn zenoh(&self) -> Result<(zenoh::Config, Option<Dictionary>), String> {
         let mut config = zenoh::Config::default();
+        let mut dictionary = None;
+        if let Some(auth) = &self.auth {
+            let password = auth.password()?;
+            let file = Dictionary::write(&auth.user, &password)?;
+            let usrpwd = serde_json::json!({
+                "user": auth.user,
+                "password": password,
+                "dictionary_file": file.0.to_string_lossy(),
+            });
+            config
+                .insert_json5("transport/auth/usrpwd", &usrpwd.to_string())
+                .map_err(|err| format!("`transport/auth/usrpwd`: {err}"))?;
+            dictionary = Some(file);
+        }
         let settings = [
             ("mode", serde_json::json!("peer")),
             ("listen/endpoints", serde_json::json!(self.listen)),
@@ -83,7 +180,7 @@ impl TransportConfig {
                 .insert_json5(key, &value.to_string())
                 .map_err(|err| format!("`{key}`: {err}"))?;
         }
-        Ok(config)
+        Ok((config, dictionary))
     }
 }
 
@@ -115,5 +212,6 @@ mod tests {
             "multicast scouting is off unless the graph turns it on"
         );
         gpu.zenoh().expect("a configuration zenoh takes");
+        assert!(gpu.auth.is_none(), "no user and password unless the graph asks");
     }
 }

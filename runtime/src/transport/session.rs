@@ -14,8 +14,8 @@ use crate::transport::link::{FramePublisher, FrameSubscriber};
 /// Why a link could not be set up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
-    /// The session's configuration is not one zenoh takes.
-    #[error("invalid zenoh configuration {0}")]
+    /// The session's configuration is not one zenoh takes, or its password is missing.
+    #[error("cannot configure the zenoh session: {0}")]
     Config(String),
     /// Zenoh could not start (an endpoint to listen on is taken, say).
     #[error("cannot open the zenoh session (listening on {listen}): {reason}")]
@@ -73,11 +73,13 @@ impl Transport {
         self.inner
             .session
             .get_or_try_init(|| async {
-                let config = self.inner.config.zenoh().map_err(TransportError::Config)?;
+                let (config, dictionary) = self.inner.config.zenoh().map_err(TransportError::Config)?;
                 let session = zenoh::open(config).await.map_err(|err| TransportError::Open {
                     listen: listing(&self.inner.config.listen),
                     reason: err.to_string(),
                 })?;
+                // Zenoh read the users and passwords as it opened.
+                drop(dictionary);
                 tracing::info!(
                     "zenoh session {} open: listening on {}, connecting to {}",
                     session.zid(),
