@@ -1,7 +1,8 @@
 //! 1080p RGB frames (6.2 MB) from one process to another, side by side in
 //! one run: Ooblex over shared memory (frames born there), Ooblex over TCP,
 //! raw zenoh over shared memory (the frame copied into a buffer of zenoh's,
-//! as a zenoh user does) and over TCP, a hop between two threads of one
+//! as a zenoh user does; its latency taken from a FIFO channel as a task
+//! reads it, and in zenoh's callback) and over TCP, a hop between two threads of one
 //! process, and a plain memcpy of the frame. For each: per-frame latency
 //! p50/p99 with frames 5 ms apart, and frames per second back to back.
 //!
@@ -86,6 +87,31 @@ async fn receive(case: &str, endpoint: &str) {
                 ages.push(frame.age().as_secs_f64() * 1e6);
             }
         }
+    } else if case == "zenoh-shm-callback" {
+        // The age is taken in zenoh's callback, before any hand-off to a task.
+        let (tell, mut told) = tokio::sync::mpsc::unbounded_channel();
+        let _subscriber = session
+            .declare_subscriber(KEY)
+            .callback(move |sample| {
+                let at = now_ns();
+                let sent = sample.attachment().map(|a| a.to_bytes()).expect("a send time");
+                let sent = u64::from_le_bytes(sent[..8].try_into().expect("eight bytes"));
+                assert_eq!(sample.payload().len(), frame_len());
+                let _ = tell.send((at.saturating_sub(sent) as f64 / 1e3, Instant::now()));
+            })
+            .wait()
+            .expect("subscribes");
+        for n in 0..total {
+            let Some((age, at)) = told.recv().await else {
+                break;
+            };
+            if n == WARM_UP + LATENCY_FRAMES {
+                first_fast = Some(at);
+            }
+            if (WARM_UP..WARM_UP + LATENCY_FRAMES).contains(&n) {
+                ages.push(age);
+            }
+        }
     } else {
         let subscriber = session
             .declare_subscriber(KEY)
@@ -168,7 +194,7 @@ async fn send(case: &str, endpoint: &str) {
                 );
                 publisher.send(&frame).expect("sends");
             }
-            "zenoh-shm" => {
+            "zenoh-shm" | "zenoh-shm-callback" => {
                 let mut buffer = provider
                     .alloc(frame_len())
                     .with_policy::<BlockOn<GarbageCollect>>()
@@ -272,9 +298,15 @@ fn main() {
     }
     memcpy();
     in_process();
-    for (i, case) in ["ooblex-shm", "zenoh-shm", "ooblex-tcp", "zenoh-tcp"]
-        .iter()
-        .enumerate()
+    for (i, case) in [
+        "ooblex-shm",
+        "zenoh-shm",
+        "zenoh-shm-callback",
+        "ooblex-tcp",
+        "zenoh-tcp",
+    ]
+    .iter()
+    .enumerate()
     {
         let endpoint = format!("tcp/127.0.0.1:{}", 17700 + i);
         runtime.block_on(send(case, &endpoint));
