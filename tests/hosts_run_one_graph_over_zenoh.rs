@@ -1,6 +1,7 @@
 //! One graph, several `ooblex run --host` processes: each runs its own nodes
-//! and the edges between them go over zenoh, every frame arriving in order
-//! and none lost on the way but those a queue counted as dropped.
+//! and the edges between them go over zenoh, through shared memory (no heap
+//! fallback), every frame arriving in order and none lost on the way but
+//! those a queue counted as dropped.
 
 mod support;
 
@@ -9,6 +10,18 @@ use std::time::Duration;
 
 use support::hosts::{assert_nothing_lost, seqs};
 use support::{Server, free_port, scratch, wait_for};
+
+/// Asserts that every frame link node `node` of `host` carried went through
+/// shared memory (at least `frames`), none on the heap.
+fn assert_shared_memory(host: &Server, node: &str, frames: u64) {
+    let shm = host.metric("ooblex_node_shm_frames_total", node);
+    assert!(shm >= Some(frames), "`{node}` carried {shm:?} frames in shared memory");
+    assert_eq!(
+        host.metric("ooblex_node_heap_frames_total", node),
+        Some(0),
+        "`{node}` fell back to the heap on this machine"
+    );
+}
 
 /// Starts host `host` of the graph in `dir/graph.yaml`.
 fn host(dir: &Path, host: &str) -> Server {
@@ -34,6 +47,8 @@ fn a_source_on_one_host_feeds_an_effect_and_a_sink_on_another() {
     assert_nothing_lost(&seqs(&out), &[&stage, &gpu]);
     assert!(stage.metric("ooblex_node_frames_out_total", "cam.video=>") >= Some(90));
     assert!(gpu.metric("ooblex_node_frames_out_total", "cam.video<=") >= Some(90));
+    assert_shared_memory(&stage, "cam.video=>", 90);
+    assert_shared_memory(&gpu, "cam.video<=", 90);
     assert_eq!(
         gpu.metric("ooblex_node_messages_rejected_total", "cam.video<="),
         Some(0)
@@ -64,6 +79,14 @@ fn three_hosts_chain_source_effect_and_sinks() {
     );
     assert_nothing_lost(&seqs(&out), &[&camera, &effects, &viewer]);
     assert!(effects.metric("ooblex_node_frames_out_total", "inverted") >= Some(90));
+    for (host, link) in [
+        (&camera, "cam.video=>"),
+        (&effects, "cam.video<="),
+        (&effects, "inverted.video=>"),
+        (&viewer, "inverted.video<="),
+    ] {
+        assert_shared_memory(host, link, 90);
+    }
     let jpeg = viewer.get_bytes("/streams/preview.jpg");
     let picture = image::load_from_memory(&jpeg)
         .expect("the snapshot is a JPEG")
