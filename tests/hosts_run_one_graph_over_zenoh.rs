@@ -117,8 +117,11 @@ fn an_h264_link_gives_raw_video_on_the_other_host() {
         "version: 1\nname: h264-link\nhosts:\n  stage: {{ listen: [\"tcp/127.0.0.1:{port}\"] }}\n  gpu: {{ connect: [\"tcp/127.0.0.1:{port}\"] }}\nnodes:\n  cam: {{ kind: test_pattern, params: {{ width: 320, height: 240, fps: 30 }}, host: stage }}\n  log: {{ kind: json_sink, params: {{ path: out.jsonl }}, inputs: {{ video: {{ from: cam, link: {{ codec: h264, bitrate: 1000 }} }} }}, host: gpu }}\n  preview: {{ kind: mjpeg_sink, params: {{ name: preview }}, inputs: {{ video: {{ from: cam, link: {{ codec: h264 }} }} }}, host: gpu }}\n"
     );
     std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
-    let gpu = host(&dir, "gpu");
+    // The sender runs and encodes before anyone receives: the receiver that
+    // comes gets a keyframe at once, not up to a second later.
     let stage = host(&dir, "stage");
+    std::thread::sleep(Duration::from_secs(2));
+    let gpu = host(&dir, "gpu");
     let out = dir.join("out.jsonl");
     assert!(
         wait_for(Duration::from_secs(30), || seqs(&out).len() >= 90),
@@ -133,6 +136,11 @@ fn an_h264_link_gives_raw_video_on_the_other_host() {
     assert_eq!(
         gpu.metric("ooblex_node_messages_rejected_total", "cam.video<=h264"),
         Some(0)
+    );
+    let skipped = gpu.metric("ooblex_node_drops_total", "cam.video<=h264");
+    assert!(
+        skipped <= Some(3),
+        "the receiver waited {skipped:?} frames for a keyframe"
     );
     let snapshot = gpu.get_bytes("/streams/preview.jpg");
     let picture = image::load_from_memory(&snapshot)

@@ -130,6 +130,16 @@ impl H264EncodeNode {
     }
 }
 
+impl H264EncodeNode {
+    /// Makes the next picture of every stream a keyframe, for a decoder that
+    /// joins now.
+    pub(crate) fn force_keyframes(&mut self) {
+        for encoder in self.encoders.values_mut() {
+            encoder.force_intra_frame();
+        }
+    }
+}
+
 impl Transform for H264EncodeNode {
     /// Lets the stream's encoder go: should the stream start again, its first
     /// picture is a keyframe that players can join at.

@@ -5,7 +5,8 @@ use ooblex_runtime::{
     Codec, Frame, FramePublisher, InputPortSpec, MediaType, Memory, Node, NodeContext, NodeError, NodeKind,
     OutputPortSpec, ParamIssue, PixelFormat, Sink, StreamId, Transform, check_key_expr, sink_node,
 };
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -19,8 +20,9 @@ pub const DEFAULT_QUALITY: u8 = 85;
 /// H.264 bitrate in kilobits per second when `encode: h264` does not say.
 pub const DEFAULT_BITRATE: u32 = 8000;
 
-/// Frames between H.264 keyframes when `encode: h264` does not say: a
-/// subscriber that joins waits at most this long for a picture it can decode.
+/// Frames between H.264 keyframes when `encode: h264` does not say. The
+/// first subscriber gets a keyframe at once; one that joins while others
+/// already receive waits at most this long for a picture it can decode.
 pub const DEFAULT_KEYFRAME_INTERVAL: u32 = 30;
 
 /// What a congested link does.
@@ -145,6 +147,7 @@ impl NodeKind for ZenohSink {
             params: params.clone(),
             publisher: None,
             encoder,
+            joined: Arc::new(AtomicBool::new(false)),
         }))
     }
 }
@@ -167,6 +170,9 @@ struct ZenohSinkNode {
     publisher: Option<FramePublisher>,
     /// What compresses raw pictures, with `encode: jpeg | h264`.
     encoder: Option<PictureEncoder>,
+    /// Set when subscribers appear where there were none: an H.264 encoder
+    /// then sends a keyframe at once instead of making them wait for one.
+    joined: Arc<AtomicBool>,
 }
 
 /// Compresses raw pictures before they are published.
@@ -184,6 +190,13 @@ impl PictureEncoder {
                 Ok(Some(frame.with_encoded(data, Codec::Jpeg, true)))
             }
             PictureEncoder::H264(encoder) => encoder.process(frame, ctx),
+        }
+    }
+
+    /// Makes the next picture of every stream decodable on its own.
+    fn force_keyframes(&mut self) {
+        if let PictureEncoder::H264(encoder) = self {
+            encoder.force_keyframes();
         }
     }
 
@@ -210,11 +223,22 @@ impl Sink for ZenohSinkNode {
         let publisher = tokio::runtime::Handle::current()
             .block_on(ctx.transport.publisher(&self.params.key, block))
             .map_err(NodeError::startup)?;
+        if matches!(self.encoder, Some(PictureEncoder::H264(_))) {
+            let joined = self.joined.clone();
+            publisher
+                .on_subscribers(move || joined.store(true, Ordering::Relaxed))
+                .map_err(NodeError::startup)?;
+        }
         self.publisher = Some(publisher);
         Ok(())
     }
 
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
+        if self.joined.swap(false, Ordering::Relaxed)
+            && let Some(encoder) = &mut self.encoder
+        {
+            encoder.force_keyframes();
+        }
         let frame = match &mut self.encoder {
             Some(encoder) if PixelFormat::RAW.contains(&frame.format) => match encoder.encode(frame, ctx)? {
                 Some(encoded) => encoded,

@@ -25,6 +25,10 @@ use crate::media::pixels::convert;
 use crate::media::raw::{ALL_RAW, RawView, new_picture};
 use crate::params::RawFormat;
 
+/// H.264 streams decoded at once at most; frames of more are rejected, so
+/// that a peer inventing stream ids cannot make decoders without end.
+const MOST_H264_STREAMS: usize = 64;
+
 /// Frames held for the graph when `depth` does not say.
 pub const DEFAULT_DEPTH: usize = 4;
 
@@ -213,6 +217,8 @@ enum Reason {
     Jpeg,
     /// An H.264 frame that does not decode.
     H264,
+    /// An H.264 stream past the most decoded at once.
+    H264Streams,
 }
 
 /// The H.264 decoders of a node that decodes, and the streams whose first
@@ -277,9 +283,16 @@ impl Receiver {
     /// the picture on `video`.
     fn decode_h264(&mut self, frame: Frame, outputs: &Outputs, ctx: &NodeContext) {
         let Some(h264) = &mut self.h264 else { return };
-        if !frame.keyframe && !h264.joined.contains(&frame.stream) {
+        let known = h264.joined.contains(&frame.stream);
+        if !known && h264.joined.len() >= MOST_H264_STREAMS {
+            let reason = format!("a frame of a new stream while {MOST_H264_STREAMS} H.264 streams are decoded");
+            return self.reject(ctx, &reason, Reason::H264Streams);
+        }
+        if !frame.keyframe && !known {
             h264.queue.count_dropped(1);
-            *h264.skipped.entry(frame.stream.clone()).or_default() += 1;
+            if h264.skipped.len() < MOST_H264_STREAMS || h264.skipped.contains_key(&frame.stream) {
+                *h264.skipped.entry(frame.stream.clone()).or_default() += 1;
+            }
             return;
         }
         if h264.joined.insert(frame.stream.clone())

@@ -63,6 +63,25 @@ impl FramePublisher {
         Ok(memory)
     }
 
+    /// Calls `joined` each time this publisher gains subscribers after it
+    /// had none (a receiving host came up, or came back), for as long as
+    /// the publisher lives; on zenoh's thread, so it must not block.
+    pub fn on_subscribers(&self, joined: impl Fn() + Send + Sync + 'static) -> Result<(), TransportError> {
+        self.publisher
+            .matching_listener()
+            .callback(move |status| {
+                if status.matching() {
+                    joined();
+                }
+            })
+            .background()
+            .wait()
+            .map_err(|err| TransportError::Declare {
+                key: self.key.clone(),
+                reason: err.to_string(),
+            })
+    }
+
     /// Tells subscribers that `stream` ended, after the frames sent before.
     pub fn end_stream(&self, stream: &StreamId) -> Result<(), TransportError> {
         self.put(ZBytes::new(), wire::encode_stream_end(stream))
