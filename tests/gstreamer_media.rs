@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use gstreamer_rtsp_server::prelude::*;
 use gstreamer_rtsp_server::{RTSPMediaFactory, RTSPServer, glib, gst};
-use support::{Server, free_port, probe, run_graph, scratch, wait_for};
+use support::{
+    Server, X264, finish_ffmpeg, free_port, probe, rtmp_publish_args, run_graph, scratch, start_ffmpeg, wait_for,
+};
 
 /// Set for the child process that plays the RTSP camera: the port it serves on.
 const CAMERA_PORT_VAR: &str = "OOBLEX_TEST_RTSP_CAMERA_PORT";
@@ -295,6 +297,83 @@ nodes:
         "ffmpeg did not get 60 frames: {ffmpeg_log}\nooblex:\n{}",
         log_text(&log)
     );
+    assert_eq!(probe(&received), "h264,320,240,60");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_sound_of_an_rtmp_publisher_goes_on_over_rtmp_with_the_processed_video() {
+    let dir = scratch("gst-rtmp-audio");
+    let (ingest, out) = (free_port(), free_port());
+    let received = dir.join("received.flv");
+    // ffmpeg plays the RTMP server the result goes to, and keeps 60 pictures.
+    let mut server = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-listen", "1"])
+        .args(["-i", &format!("rtmp://127.0.0.1:{out}/live/key"), "-frames:v", "60"])
+        .args(["-c", "copy", "-y"])
+        .arg(&received)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg is installed (the test command installs it)");
+    let (_ooblex, log) = start(
+        &dir,
+        &format!(
+            r#"version: 1
+name: restream
+nodes:
+  obs:
+    kind: rtmp_source
+    params: {{ listen: "127.0.0.1:{ingest}", app: live, key: studio }}
+  decoded:
+    kind: h264_decode
+    inputs: {{ video: obs }}
+  gray:
+    kind: grayscale
+    inputs: {{ video: decoded }}
+  out:
+    kind: rtmp_sink
+    inputs: {{ video: gray, audio: obs.audio }}
+    params: {{ url: "rtmp://127.0.0.1:{out}/live/key", bitrate: 800, keyframe_interval: 30 }}
+"#
+        ),
+    );
+    let publisher = start_ffmpeg(&rtmp_publish_args(
+        &format!("rtmp://127.0.0.1:{ingest}/live/studio"),
+        6,
+        X264,
+    ));
+    let received_all = wait_for(Duration::from_secs(30), || {
+        server.try_wait().expect("ffmpeg can be polled").is_some()
+    });
+    if !received_all {
+        let _ = server.kill();
+    }
+    let _ = finish_ffmpeg(publisher, Duration::from_secs(10));
+    let status = server.wait().expect("ffmpeg ends");
+    let mut ffmpeg_log = String::new();
+    let _ = server.stderr.take().map(|mut e| e.read_to_string(&mut ffmpeg_log));
+    assert!(
+        received_all && status.success(),
+        "ffmpeg did not get 60 pictures: {ffmpeg_log}\nooblex:\n{}",
+        log_text(&log)
+    );
+    let audio = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "a:0", "-count_packets"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,sample_rate,nb_read_packets",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&received)
+        .output()
+        .expect("ffprobe is installed");
+    let audio = String::from_utf8_lossy(&audio.stdout).trim().to_string();
+    let fields: Vec<&str> = audio.split(',').collect();
+    assert_eq!(fields[..2], ["aac", "44100"], "the server received the sound: {audio}");
+    // 60 pictures at 30 fps are two seconds: about 86 AAC frames at 44.1 kHz.
+    let packets: u32 = fields[2].parse().expect("a packet count");
+    assert!(packets > 60, "{packets} audio frames beside two seconds of video");
     assert_eq!(probe(&received), "h264,320,240,60");
     let _ = std::fs::remove_dir_all(&dir);
 }

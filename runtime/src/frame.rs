@@ -39,14 +39,18 @@ pub enum Codec {
     /// One H.264 access unit in Annex B form (start codes); a keyframe starts
     /// with its SPS and PPS.
     H264,
+    /// One AAC frame with its ADTS header (1024 samples, about 21 ms at
+    /// 48 kHz), so that each frame says its profile, sample rate and channels.
+    Aac,
 }
 
 impl Codec {
-    /// The lower-case name (`jpeg`, `h264`).
+    /// The lower-case name (`jpeg`, `h264`, `aac`).
     pub fn name(self) -> &'static str {
         match self {
             Codec::Jpeg => "jpeg",
             Codec::H264 => "h264",
+            Codec::Aac => "aac",
         }
     }
 }

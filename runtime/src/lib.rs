@@ -50,8 +50,8 @@ pub use graph::spec::{
     RestartPolicy,
 };
 pub use graph::validate::{
-    DEFAULT_FILE_QUEUE, DEFAULT_LIVE_H264_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph,
-    validate,
+    DEFAULT_FILE_QUEUE, DEFAULT_LIVE_AUDIO_QUEUE, DEFAULT_LIVE_H264_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput,
+    ResolvedNode, ValidatedGraph, default_queue, validate,
 };
 pub use hls::{HlsPublisher, HlsStreams};
 pub use metrics::{Histogram, HistogramSnapshot, MetricsRegistry, NodeMetrics, NodeSnapshot, NodeState};
@@ -64,7 +64,8 @@ pub use node::params::{ParamIssue, ParamType, did_you_mean};
 pub use node::port::{InputPortSpec, MediaType, OutputPortSpec, VIDEO_IN, VIDEO_OUT};
 pub use node::registry::{Converter, LinkEnd, LinkKinds, Registry};
 pub use node::shapes::{
-    Sink, Source, Transform, on_blocking_thread, sink_node, skip_frame, source_node, transform_node,
+    Sink, Source, Transform, on_blocking_thread, sink_node, sink_node_with_inputs, skip_frame, source_node,
+    transform_node,
 };
 pub use node::shutdown::Shutdown;
 pub use packet::Packet;

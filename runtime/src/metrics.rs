@@ -171,6 +171,12 @@ pub struct NodeMetrics {
     /// publisher's message numbers (zenoh's congestion control dropped them
     /// on the way). Counted in the node's drops too.
     pub link_lost: AtomicU64,
+    /// Audio frames the node sent (a source) or wrote beside the video (a
+    /// muxing sink); they are not counted in `frames_out`, which counts pictures.
+    pub audio_frames: AtomicU64,
+    /// Audio frames a muxing sink left out: before the first picture of a
+    /// recording, after its last, or held longer than it could wait for the video.
+    pub audio_left_out: AtomicU64,
     /// Time spent processing one frame.
     pub process_time: Histogram,
     /// Time from capture to this node's output.
@@ -194,6 +200,8 @@ impl NodeMetrics {
             shm_frames: AtomicU64::new(0),
             heap_frames: AtomicU64::new(0),
             link_lost: AtomicU64::new(0),
+            audio_frames: AtomicU64::new(0),
+            audio_left_out: AtomicU64::new(0),
             process_time: Histogram::default(),
             latency: Histogram::default(),
             state: Mutex::new((NodeState::Starting, None)),
@@ -379,7 +387,7 @@ impl MetricsRegistry {
     pub fn render_prometheus(&self) -> String {
         let nodes = self.nodes.read().expect("metrics lock is never held across a panic");
         let mut out = String::new();
-        let counters: [Exposed<u64>; 11] = [
+        let counters: [Exposed<u64>; 13] = [
             (
                 "ooblex_node_frames_in_total",
                 "Frames taken from the node's input queues.",
@@ -429,6 +437,17 @@ impl MetricsRegistry {
                 "Messages a receiving link node never got from an Ooblex publisher (zenoh dropped them \
                  on a congested link); also counted in its drops.",
                 |m| m.link_lost.load(Ordering::Relaxed),
+            ),
+            (
+                "ooblex_node_audio_frames_total",
+                "Audio frames the node sent (a source) or wrote beside the video (a muxing sink).",
+                |m| m.audio_frames.load(Ordering::Relaxed),
+            ),
+            (
+                "ooblex_node_audio_left_out_total",
+                "Audio frames a muxing sink left out: before the first picture, after the last, or \
+                 held longer than it could wait for the video.",
+                |m| m.audio_left_out.load(Ordering::Relaxed),
             ),
             (
                 "ooblex_node_queue_depth",

@@ -273,6 +273,11 @@ impl Publish {
         Ok(publish)
     }
 
+    /// The first picture's time, time zero of the pipeline, once a picture was pushed.
+    pub fn first_pts(&self) -> Option<Duration> {
+        self.first_pts
+    }
+
     /// Why the pipeline stopped, if it did.
     pub fn failure(&self) -> Option<String> {
         match stopped(&self.bus)? {

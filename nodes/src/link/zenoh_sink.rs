@@ -118,6 +118,7 @@ impl NodeKind for ZenohSink {
             MediaType::Jpeg,
             MediaType::Detections,
             MediaType::Tensor,
+            MediaType::Aac,
         ],
         true,
     )];

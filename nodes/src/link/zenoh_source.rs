@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::h264_decode::H264DecodeNode;
 use crate::link::zenoh_sink::check_key;
+use crate::media::aac::AUDIO_OUT;
 use crate::media::pixels::convert;
 use crate::media::raw::{ALL_RAW, RawView, new_picture};
 use crate::params::RawFormat;
@@ -94,6 +95,7 @@ const OUTPUTS: &[OutputPortSpec] = &[
     OutputPortSpec::encoded("jpeg", MediaType::Jpeg),
     OutputPortSpec::encoded("detections", MediaType::Detections),
     OutputPortSpec::encoded("tensor", MediaType::Tensor),
+    AUDIO_OUT,
 ];
 
 impl NodeKind for ZenohSource {
@@ -132,6 +134,7 @@ struct Outputs {
     jpeg: OutputPort,
     detections: OutputPort,
     tensor: OutputPort,
+    audio: OutputPort,
 }
 
 impl Outputs {
@@ -146,11 +149,19 @@ impl Outputs {
             jpeg: port("jpeg")?,
             detections: port("detections")?,
             tensor: port("tensor")?,
+            audio: port(AUDIO_OUT.name)?,
         })
     }
 
-    fn all(&self) -> [&OutputPort; 5] {
-        [&self.video, &self.h264, &self.jpeg, &self.detections, &self.tensor]
+    fn all(&self) -> [&OutputPort; 6] {
+        [
+            &self.video,
+            &self.h264,
+            &self.jpeg,
+            &self.detections,
+            &self.tensor,
+            &self.audio,
+        ]
     }
 }
 
@@ -273,6 +284,7 @@ impl Receiver {
             PixelFormat::Encoded(Codec::Jpeg) => outputs.jpeg.blocking_send(frame),
             PixelFormat::Encoded(Codec::H264) if self.h264.is_some() => self.decode_h264(frame, outputs, ctx),
             PixelFormat::Encoded(Codec::H264) => outputs.h264.blocking_send(frame),
+            PixelFormat::Encoded(Codec::Aac) => outputs.audio.blocking_send(frame),
             _ if frame.meta.tensors.is_some() => outputs.tensor.blocking_send(frame),
             _ => outputs.detections.blocking_send(frame),
         }

@@ -1,15 +1,29 @@
-//! Fragmented MP4 of an H.264 stream, cut into fragments at keyframes: what
-//! `mp4_sink` writes to a file and `hls_sink` serves as HLS segments.
+//! Fragmented MP4 of an H.264 stream and the AAC audio that goes with it,
+//! cut into fragments at keyframes: what `mp4_sink` writes to a file and
+//! `hls_sink` serves as HLS segments.
+//!
+//! Audio is held until the video it goes with arrives (effects delay the
+//! pictures, not the sound): a fragment ending at a picture shown at `t` takes
+//! every audio frame before `t`, so each fragment carries the sound of its
+//! pictures and players keep both in step.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
-use muxide::fragmented::{FragmentConfig, FragmentedMuxer};
+use muxide::api::{AacProfile, AudioCodec};
+use muxide::fragmented::{FragmentAudioConfig, FragmentConfig, FragmentedMuxer};
 use ooblex_runtime::Frame;
 
+use crate::media::aac::{AacConfig, SAMPLES_PER_FRAME, parse_adts};
 use crate::media::h264::{StreamConfig, to_length_prefixed};
 
 /// MP4 ticks per second: the usual 90 kHz of video.
 const TIMESCALE: u32 = 90_000;
+/// How long the first pictures wait for the audio's first frame, when audio
+/// goes with the video, before the recording starts without sound.
+const AUDIO_WAIT: Duration = Duration::from_secs(1);
+/// Audio frames held for the video they go with: eleven seconds at 48 kHz.
+const MOST_HELD_AUDIO: usize = 512;
 
 /// What [`Segmenter::push`] produced.
 #[derive(Debug)]
@@ -30,7 +44,18 @@ pub(crate) enum Output {
     },
 }
 
-/// Turns H.264 access units into fragmented MP4.
+/// Audio frames a [`Segmenter`] wrote or left out since it was last asked.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AudioCounts {
+    /// Written beside the video.
+    pub muxed: u64,
+    /// Before the first picture of a timeline, after the last, overlapping the
+    /// frame before, or held longer than [`MOST_HELD_AUDIO`] frames.
+    pub left_out: u64,
+}
+
+/// Turns H.264 access units, and AAC frames when audio goes with them, into
+/// fragmented MP4.
 pub(crate) struct Segmenter {
     /// A fragment ends at the first keyframe this long after its start.
     target: Duration,
@@ -39,6 +64,23 @@ pub(crate) struct Segmenter {
     force_after: Option<Duration>,
     current: Option<Track>,
     length_prefixed: Vec<u8>,
+    /// The audio held for the video, when audio goes with it.
+    audio: Option<HeldAudio>,
+    /// Pictures from the first keyframe on, held while the first audio frame
+    /// is awaited (at most [`AUDIO_WAIT`] of them).
+    waiting: Vec<Frame>,
+    counts: AudioCounts,
+}
+
+/// Audio waiting for the video it goes with.
+#[derive(Default)]
+struct HeldAudio {
+    /// The configuration of the newest frame.
+    config: Option<AacConfig>,
+    /// Presentation time, configuration and raw AAC payload, oldest first.
+    frames: VecDeque<(Duration, AacConfig, Vec<u8>)>,
+    /// Set when the video started without audio after waiting [`AUDIO_WAIT`].
+    gave_up: bool,
 }
 
 /// The fragment being filled, in one MP4 timeline.
@@ -55,54 +97,117 @@ struct Track {
     last_tick: Option<u64>,
     /// Pictures written in this timeline.
     pictures: u64,
+    /// The audio track, when the timeline has one.
+    audio: Option<AudioTrack>,
+}
+
+/// The audio track of a timeline.
+struct AudioTrack {
+    config: AacConfig,
+    /// The tick, in samples, the next frame takes when it follows on.
+    next_tick: Option<u64>,
 }
 
 impl Segmenter {
     /// Fragments of at least `target`, cut at keyframes, and at any picture
-    /// once `force_after` long.
-    pub fn new(target: Duration, force_after: Option<Duration>) -> Segmenter {
+    /// once `force_after` long; with an audio track when `with_audio`.
+    pub fn new(target: Duration, force_after: Option<Duration>, with_audio: bool) -> Segmenter {
         Segmenter {
             target,
             force_after,
             current: None,
             length_prefixed: Vec::new(),
+            audio: with_audio.then(HeldAudio::default),
+            waiting: Vec::new(),
+            counts: AudioCounts::default(),
         }
+    }
+
+    /// The audio frames written and left out since the last call.
+    pub fn take_audio_counts(&mut self) -> AudioCounts {
+        std::mem::take(&mut self.counts)
     }
 
     /// Adds one access unit (Annex B). Before the first keyframe, pictures are
     /// left out (they cannot be decoded) and nothing comes out.
     pub fn push(&mut self, frame: &Frame) -> Result<Vec<Output>, String> {
+        let awaits_audio = self.current.is_none()
+            && self
+                .audio
+                .as_ref()
+                .is_some_and(|audio| audio.config.is_none() && !audio.gave_up);
+        if !awaits_audio {
+            return self.push_video(frame);
+        }
+        if self.waiting.is_empty() && !frame.keyframe {
+            return Ok(Vec::new());
+        }
+        self.waiting.push(frame.clone());
+        let first = self.waiting[0].dts.unwrap_or(self.waiting[0].pts);
+        if frame.dts.unwrap_or(frame.pts).saturating_sub(first) < AUDIO_WAIT {
+            return Ok(Vec::new());
+        }
+        tracing::warn!(
+            "no audio came within {} s of the first picture: the recording starts without sound \
+             (it starts again with sound when audio comes)",
+            AUDIO_WAIT.as_secs()
+        );
+        if let Some(audio) = &mut self.audio {
+            audio.gave_up = true;
+        }
+        self.release_waiting()
+    }
+
+    /// Adds one AAC frame (ADTS), held until the video reaches its time.
+    pub fn push_audio(&mut self, frame: &Frame) -> Result<Vec<Output>, String> {
+        let Some(audio) = &mut self.audio else {
+            return Ok(Vec::new());
+        };
+        let (config, payload) = parse_adts(frame.buffer.as_slice()).map_err(|err| format!("audio frame: {err}"))?;
+        audio.config = Some(config);
+        if audio.frames.len() >= MOST_HELD_AUDIO {
+            audio.frames.pop_front();
+            self.counts.left_out += 1;
+        }
+        audio.frames.push_back((frame.pts, config, payload.to_vec()));
+        if self.waiting.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.release_waiting()
+        }
+    }
+
+    /// Writes the pictures held while the audio was awaited.
+    fn release_waiting(&mut self) -> Result<Vec<Output>, String> {
+        let mut out = Vec::new();
+        for frame in std::mem::take(&mut self.waiting) {
+            out.extend(self.push_video(&frame)?);
+        }
+        Ok(out)
+    }
+
+    fn push_video(&mut self, frame: &Frame) -> Result<Vec<Output>, String> {
         let (access_unit, pts, keyframe) = (frame.buffer.as_slice(), frame.pts, frame.keyframe);
         let dts = frame.dts.unwrap_or(pts);
         let mut out = Vec::new();
         if keyframe {
             let found = StreamConfig::find(access_unit)?;
+            let audio = self.audio.as_ref().and_then(|audio| audio.config);
             let changed = match (&found, &self.current) {
-                (Some(config), Some(track)) => *config != track.config,
+                (Some(config), Some(track)) => {
+                    *config != track.config || audio != track.audio.as_ref().map(|a| a.config)
+                }
                 (Some(_), None) => true,
-                (None, Some(_)) => false,
+                (None, Some(track)) => audio != track.audio.as_ref().map(|a| a.config),
                 (None, None) => return Err("the first keyframe carries no SPS and PPS".into()),
             };
             if changed {
-                let config = found.expect("a change comes with a configuration");
-                out.extend(self.finish());
-                let mut muxer = FragmentedMuxer::new(FragmentConfig {
-                    sps: config.sps.clone(),
-                    pps: config.pps.clone(),
-                    ..FragmentConfig::new(config.width, config.height, TIMESCALE)
-                })
-                .map_err(|err| format!("cannot start an MP4 of {}x{}: {err}", config.width, config.height))?;
-                out.push(Output::Init(muxer.init_segment()));
-                self.current = Some(Track {
-                    config,
-                    muxer,
-                    origin: dts,
-                    fragment_start: None,
-                    fragment_independent: false,
-                    last_dts: dts,
-                    last_tick: None,
-                    pictures: 0,
-                });
+                let config = match found {
+                    Some(config) => config,
+                    None => self.current.as_ref().expect("checked above").config.clone(),
+                };
+                out.extend(self.end_track());
+                out.push(self.start_track(config, audio, dts)?);
             }
         }
         let Some(track) = &mut self.current else {
@@ -112,6 +217,7 @@ impl Segmenter {
             let age = dts.saturating_sub(start);
             let forced = self.force_after.is_some_and(|limit| age >= limit);
             if (keyframe && age >= self.target) || forced {
+                feed_audio(track, self.audio.as_mut(), pts, &mut self.counts);
                 out.extend(track.flush(dts));
             }
         }
@@ -139,11 +245,119 @@ impl Segmenter {
         Ok(out)
     }
 
-    /// The last, partial fragment, at the end of the stream.
-    pub fn finish(&mut self) -> Option<Output> {
+    /// Starts a timeline at the keyframe decoded at `dts`, with an audio track
+    /// when `audio` is known; returns its header.
+    fn start_track(&mut self, config: StreamConfig, audio: Option<AacConfig>, dts: Duration) -> Result<Output, String> {
+        let video = FragmentConfig {
+            sps: config.sps.clone(),
+            pps: config.pps.clone(),
+            ..FragmentConfig::new(config.width, config.height, TIMESCALE)
+        };
+        let muxer = match audio {
+            Some(audio) => FragmentedMuxer::new_with_audio(
+                video,
+                FragmentAudioConfig {
+                    codec: AudioCodec::Aac(profile(audio)),
+                    sample_rate: audio.sample_rate(),
+                    channels: audio.channel_count(),
+                },
+            ),
+            None => FragmentedMuxer::new(video),
+        };
+        let mut muxer =
+            muxer.map_err(|err| format!("cannot start an MP4 of {}x{}: {err}", config.width, config.height))?;
+        let header = muxer.init_segment();
+        self.current = Some(Track {
+            config,
+            muxer,
+            origin: dts,
+            fragment_start: None,
+            fragment_independent: false,
+            last_dts: dts,
+            last_tick: None,
+            pictures: 0,
+            audio: audio.map(|config| AudioTrack {
+                config,
+                next_tick: None,
+            }),
+        });
+        Ok(Output::Init(header))
+    }
+
+    /// What is held at the end of the stream: the pictures still waiting for
+    /// audio, and the last, partial fragment with the audio up to its end.
+    /// Audio after the last picture is left out.
+    pub fn finish(&mut self) -> Vec<Output> {
+        let mut out = Vec::new();
+        if !self.waiting.is_empty() {
+            if let Some(audio) = &mut self.audio {
+                audio.gave_up = true;
+            }
+            match self.release_waiting() {
+                Ok(outputs) => out.extend(outputs),
+                Err(err) => tracing::warn!("the last pictures cannot be written: {err}"),
+            }
+        }
+        out.extend(self.end_track());
+        if let Some(audio) = &mut self.audio {
+            self.counts.left_out += audio.frames.len() as u64;
+            audio.frames.clear();
+        }
+        out
+    }
+
+    /// The last, partial fragment of the timeline, with the audio up to its end.
+    fn end_track(&mut self) -> Option<Output> {
         let track = self.current.as_mut()?;
-        let frame = track.frame_duration();
-        track.flush(track.last_dts + frame)
+        let end = track.last_dts + track.frame_duration();
+        feed_audio(track, self.audio.as_mut(), end, &mut self.counts);
+        track.flush(end)
+    }
+}
+
+/// Moves the held audio shown before `until` into the fragment being filled.
+/// Frames follow on from the one before (1024 samples later) unless their
+/// time says they are more than half a frame away: a gap is kept, an overlap
+/// left out, so the sound stays at the time the source gave it.
+fn feed_audio(track: &mut Track, held: Option<&mut HeldAudio>, until: Duration, counts: &mut AudioCounts) {
+    let Some(held) = held else { return };
+    while held.frames.front().is_some_and(|(pts, _, _)| *pts < until) {
+        let (pts, config, payload) = held.frames.pop_front().expect("checked above");
+        let Some(audio) = track.audio.as_mut().filter(|audio| audio.config == config) else {
+            counts.left_out += 1;
+            continue;
+        };
+        let rate = i128::from(config.sample_rate());
+        let half = i128::from(SAMPLES_PER_FRAME / 2);
+        let offset = pts.as_nanos() as i128 - track.origin.as_nanos() as i128;
+        let at = offset * rate / 1_000_000_000;
+        let tick = match audio.next_tick.map(i128::from) {
+            // Each track of a fragmented MP4 starts its timeline at 0.
+            None if at >= -half => 0,
+            Some(next) if (at - next).abs() <= half => next,
+            Some(next) if at > next => at,
+            _ => {
+                counts.left_out += 1;
+                continue;
+            }
+        };
+        let tick = tick as u64;
+        track
+            .muxer
+            .write_audio(tick, tick, &payload)
+            .expect("the timeline has an audio track and its ticks only grow");
+        audio.next_tick = Some(tick + u64::from(SAMPLES_PER_FRAME));
+        counts.muxed += 1;
+    }
+}
+
+/// The profile muxide writes for an AAC object type.
+fn profile(config: AacConfig) -> AacProfile {
+    match config.object_type {
+        1 => AacProfile::Main,
+        3 => AacProfile::Ssr,
+        4 => AacProfile::Ltp,
+        _ => AacProfile::Lc,
     }
 }
 

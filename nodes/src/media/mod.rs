@@ -1,7 +1,8 @@
 //! Media helpers shared by the node kinds: checked views of raw frames, pixel
-//! format conversion, JPEG encoding, H.264 bitstreams and their coding format,
+//! format conversion, JPEG encoding, AAC framing, H.264 bitstreams and their coding format,
 //! Y4M headers and a bitmap text renderer.
 
+pub(crate) mod aac;
 pub(crate) mod canvas;
 pub(crate) mod fit;
 pub(crate) mod fmp4;

@@ -1,4 +1,5 @@
-//! `hls_sink`: serves H.264 video as live HLS at `/hls/<name>/index.m3u8`:
+//! `hls_sink`: serves H.264 video, with the AAC audio of its `audio` input
+//! when connected (in step with the video), as live HLS at `/hls/<name>/index.m3u8`:
 //! fragmented MP4 segments (HLS version 7, which Safari, hls.js, VLC and
 //! ffplay read) cut at keyframes, in a sliding window, kept in memory. A
 //! stream without keyframes is cut by time, so memory stays bounded; a named
@@ -11,14 +12,15 @@ use std::time::{Duration, Instant};
 
 use ooblex_runtime::{
     Buffer, Frame, HlsPublisher, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue,
-    Sink, StreamId, sink_node,
+    Sink, StreamId, sink_node_with_inputs,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::h264_decode::H264_IN;
+use crate::media::aac::AUDIO_IN;
 use crate::media::fmp4::{Output, Segmenter};
-use crate::sink::{check_stream_name, published_name};
+use crate::sink::{check_stream_name, count_audio, published_name};
 
 /// Params of `hls_sink`. Changing them restarts the node; players keep the
 /// stream if its name did not change.
@@ -57,8 +59,9 @@ pub struct HlsSink;
 impl NodeKind for HlsSink {
     type Params = HlsSinkParams;
     const NAME: &'static str = "hls_sink";
-    const DESCRIPTION: &'static str = "serves H.264 video as live HLS (fMP4 segments) at /hls/<name>/index.m3u8";
-    const INPUTS: &'static [InputPortSpec] = &[H264_IN];
+    const DESCRIPTION: &'static str =
+        "serves H.264 video and optional AAC audio as live HLS (fMP4 segments) at /hls/<name>/index.m3u8";
+    const INPUTS: &'static [InputPortSpec] = &[H264_IN, AUDIO_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
 
     fn check(params: &HlsSinkParams) -> Vec<ParamIssue> {
@@ -79,22 +82,29 @@ impl NodeKind for HlsSink {
     }
 
     fn build(params: &HlsSinkParams) -> Result<Box<dyn Node>, NodeError> {
-        Ok(sink_node(HlsSinkNode {
-            params: params.clone(),
-            streams: HashMap::new(),
-        }))
+        Ok(sink_node_with_inputs(
+            HlsSinkNode {
+                params: params.clone(),
+                streams: HashMap::new(),
+                with_audio: false,
+            },
+            H264_IN.name,
+        ))
     }
 }
 
 struct HlsSinkNode {
     params: HlsSinkParams,
     streams: HashMap<StreamId, Playlist>,
+    /// Whether the graph connects the `audio` input.
+    with_audio: bool,
 }
 
 impl Sink for HlsSinkNode {
     /// Announces the default stream at once, so that players get a playlist
     /// (empty until the first segment) rather than a 404.
     fn start(&mut self, ctx: &NodeContext) -> Result<(), NodeError> {
+        self.with_audio = ctx.input(AUDIO_IN.name).is_some();
         self.playlist(&StreamId::default(), ctx).publish();
         Ok(())
     }
@@ -104,10 +114,20 @@ impl Sink for HlsSinkNode {
         let outputs = playlist
             .segmenter
             .push(&frame)
-            .map_err(|err| NodeError::frame(format!("`hls_sink` frame {}: {err}", frame.seq)))?;
-        for output in outputs {
-            playlist.add(output);
-        }
+            .map_err(|err| NodeError::frame(format!("`hls_sink` frame {}: {err}", frame.seq)));
+        count_audio(&mut playlist.segmenter, ctx);
+        outputs?.into_iter().for_each(|output| playlist.add(output));
+        Ok(())
+    }
+
+    fn consume_other(&mut self, _port: &str, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
+        let playlist = self.playlist(&frame.stream, ctx);
+        let outputs = playlist
+            .segmenter
+            .push_audio(&frame)
+            .map_err(|err| NodeError::frame(format!("`hls_sink` audio frame {}: {err}", frame.seq)));
+        count_audio(&mut playlist.segmenter, ctx);
+        outputs?.into_iter().for_each(|output| playlist.add(output));
         Ok(())
     }
 
@@ -115,9 +135,9 @@ impl Sink for HlsSinkNode {
     /// stream may start again (a publisher reconnecting). A named stream is
     /// marked ended, to be forgotten if it does not; the default one is
     /// served as long as the node runs.
-    fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
+    fn end_stream(&mut self, stream: &StreamId, ctx: &NodeContext) -> Result<(), NodeError> {
         if let Some(playlist) = self.streams.get_mut(stream) {
-            playlist.add_last_segment();
+            playlist.add_last_segment(ctx);
             if !stream.is_default() {
                 playlist.publisher.end(Instant::now());
             }
@@ -125,9 +145,9 @@ impl Sink for HlsSinkNode {
         Ok(())
     }
 
-    fn finish(&mut self, _ctx: &NodeContext) -> Result<(), NodeError> {
+    fn finish(&mut self, ctx: &NodeContext) -> Result<(), NodeError> {
         for playlist in self.streams.values_mut() {
-            playlist.add_last_segment();
+            playlist.add_last_segment(ctx);
             playlist.ended = true;
             playlist.publish();
         }
@@ -145,7 +165,7 @@ impl HlsSinkNode {
             // A restarted node starts the stream over: stale segments would not
             // follow on from the new ones.
             publisher.clear();
-            let playlist = Playlist::new(publisher, &self.params);
+            let playlist = Playlist::new(publisher, &self.params, self.with_audio);
             self.streams.insert(stream.clone(), playlist);
         }
         self.streams.get_mut(stream).expect("the playlist was just made")
@@ -191,11 +211,11 @@ const LONGEST_SEGMENT: Duration = Duration::from_secs(12);
 
 impl Playlist {
     /// An empty playlist, published through `publisher`.
-    fn new(publisher: HlsPublisher, params: &HlsSinkParams) -> Playlist {
+    fn new(publisher: HlsPublisher, params: &HlsSinkParams, with_audio: bool) -> Playlist {
         let target = Duration::from_secs_f64(params.segment);
         Playlist {
             publisher,
-            segmenter: Segmenter::new(target, Some(LONGEST_SEGMENT.max(2 * target))),
+            segmenter: Segmenter::new(target, Some(LONGEST_SEGMENT.max(2 * target)), with_audio),
             target: params.segment.ceil() as u64,
             window: params.window as usize,
             segments: VecDeque::new(),
@@ -206,11 +226,11 @@ impl Playlist {
         }
     }
 
-    /// Lists the segment being filled, if any.
-    fn add_last_segment(&mut self) {
-        if let Some(last) = self.segmenter.finish() {
-            self.add(last);
-        }
+    /// Lists the segment being filled, if any, with its audio.
+    fn add_last_segment(&mut self, ctx: &NodeContext) {
+        let outputs = self.segmenter.finish();
+        count_audio(&mut self.segmenter, ctx);
+        outputs.into_iter().for_each(|output| self.add(output));
     }
 
     fn add(&mut self, output: Output) {
@@ -347,6 +367,7 @@ mod tests {
         let mut sink = HlsSinkNode {
             params: HlsSinkParams::default(),
             streams: HashMap::new(),
+            with_audio: false,
         };
         sink.start(&ctx).expect("the sink starts");
         let named = |key: &str| {

@@ -7,7 +7,18 @@ pub(crate) mod mp4_sink;
 pub(crate) mod null_sink;
 pub(crate) mod y4m_sink;
 
-use ooblex_runtime::{ParamIssue, StreamId};
+use std::sync::atomic::Ordering;
+
+use ooblex_runtime::{NodeContext, ParamIssue, StreamId};
+
+use crate::media::fmp4::Segmenter;
+
+/// Adds the audio frames `segmenter` wrote and left out to the node's counters.
+pub(crate) fn count_audio(segmenter: &mut Segmenter, ctx: &NodeContext) {
+    let counts = segmenter.take_audio_counts();
+    ctx.metrics.audio_frames.fetch_add(counts.muxed, Ordering::Relaxed);
+    ctx.metrics.audio_left_out.fetch_add(counts.left_out, Ordering::Relaxed);
+}
 
 /// The name a sink publishes `stream` under: `base` for the default stream,
 /// `<base>/<stream>` for a named one (an RTMP stream key).

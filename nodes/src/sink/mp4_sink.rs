@@ -1,5 +1,6 @@
-//! `mp4_sink`: records H.264 video to an MP4 file that players, editors and
-//! ffprobe read. The file is fragmented MP4, written one fragment per group of
+//! `mp4_sink`: records H.264 video, and the AAC audio of its `audio` input
+//! when connected (in step with the video), to an MP4 file that players,
+//! editors and ffprobe read. The file is fragmented MP4, written one fragment per group of
 //! pictures, so memory stays flat and a file cut short by a crash plays up to
 //! its last fragment.
 
@@ -10,14 +11,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ooblex_runtime::{
-    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, Sink, StreamId, sink_node,
+    Frame, InputPortSpec, Node, NodeContext, NodeError, NodeKind, OutputPortSpec, ParamIssue, Sink, StreamId,
+    sink_node_with_inputs,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::h264_decode::H264_IN;
+use crate::media::aac::AUDIO_IN;
 use crate::media::fmp4::{Output, Segmenter};
 use crate::params::check_output_dir;
+use crate::sink::count_audio;
 
 /// Params of `mp4_sink`. Changing them restarts the node, which starts the file again.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -34,8 +38,9 @@ pub struct Mp4Sink;
 impl NodeKind for Mp4Sink {
     type Params = Mp4SinkParams;
     const NAME: &'static str = "mp4_sink";
-    const DESCRIPTION: &'static str = "records H.264 video to an MP4 file (fragmented, one fragment per keyframe)";
-    const INPUTS: &'static [InputPortSpec] = &[H264_IN];
+    const DESCRIPTION: &'static str =
+        "records H.264 video and optional AAC audio to an MP4 file (fragmented, one fragment per keyframe)";
+    const INPUTS: &'static [InputPortSpec] = &[H264_IN, AUDIO_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[];
 
     fn check(params: &Mp4SinkParams) -> Vec<ParamIssue> {
@@ -43,10 +48,14 @@ impl NodeKind for Mp4Sink {
     }
 
     fn build(params: &Mp4SinkParams) -> Result<Box<dyn Node>, NodeError> {
-        Ok(sink_node(Mp4SinkNode {
-            path: PathBuf::from(&params.path),
-            recordings: HashMap::new(),
-        }))
+        Ok(sink_node_with_inputs(
+            Mp4SinkNode {
+                path: PathBuf::from(&params.path),
+                recordings: HashMap::new(),
+                with_audio: false,
+            },
+            H264_IN.name,
+        ))
     }
 }
 
@@ -58,6 +67,8 @@ const LONGEST_FRAGMENT: Duration = Duration::from_secs(10);
 struct Mp4SinkNode {
     path: PathBuf,
     recordings: HashMap<StreamId, Recording>,
+    /// Whether the graph connects the `audio` input.
+    with_audio: bool,
 }
 
 /// One stream's file.
@@ -72,21 +83,32 @@ struct Recording {
 }
 
 impl Sink for Mp4SinkNode {
-    fn consume(&mut self, frame: Frame, _ctx: &NodeContext) -> Result<(), NodeError> {
-        let recording = self
-            .recordings
-            .entry(frame.stream.clone())
-            .or_insert_with(|| Recording {
-                file: None,
-                path: stream_path(&self.path, &frame.stream),
-                files: 0,
-                segmenter: Segmenter::new(FRAGMENT, Some(LONGEST_FRAGMENT)),
-            });
+    fn start(&mut self, ctx: &NodeContext) -> Result<(), NodeError> {
+        self.with_audio = ctx.input(AUDIO_IN.name).is_some();
+        Ok(())
+    }
+
+    fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
+        let recording = self.recording(&frame.stream);
         let outputs = recording
             .segmenter
             .push(&frame)
-            .map_err(|err| NodeError::frame(format!("`mp4_sink` frame {}: {err}", frame.seq)))?;
-        for output in outputs {
+            .map_err(|err| NodeError::frame(format!("`mp4_sink` frame {}: {err}", frame.seq)));
+        count_audio(&mut recording.segmenter, ctx);
+        for output in outputs? {
+            recording.write(output)?;
+        }
+        Ok(())
+    }
+
+    fn consume_other(&mut self, _port: &str, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError> {
+        let recording = self.recording(&frame.stream);
+        let outputs = recording
+            .segmenter
+            .push_audio(&frame)
+            .map_err(|err| NodeError::frame(format!("`mp4_sink` audio frame {}: {err}", frame.seq)));
+        count_audio(&mut recording.segmenter, ctx);
+        for output in outputs? {
             recording.write(output)?;
         }
         Ok(())
@@ -94,16 +116,16 @@ impl Sink for Mp4SinkNode {
 
     /// Writes the stream's last fragment; should the stream start again, the
     /// file goes on.
-    fn end_stream(&mut self, stream: &StreamId, _ctx: &NodeContext) -> Result<(), NodeError> {
+    fn end_stream(&mut self, stream: &StreamId, ctx: &NodeContext) -> Result<(), NodeError> {
         match self.recordings.get_mut(stream) {
-            Some(recording) => recording.write_last_fragment(),
+            Some(recording) => recording.write_last_fragment(ctx),
             None => Ok(()),
         }
     }
 
-    fn finish(&mut self, _ctx: &NodeContext) -> Result<(), NodeError> {
+    fn finish(&mut self, ctx: &NodeContext) -> Result<(), NodeError> {
         for recording in self.recordings.values_mut() {
-            recording.write_last_fragment()?;
+            recording.write_last_fragment(ctx)?;
             if let Some((file, path)) = &recording.file {
                 file.sync_data()
                     .map_err(|err| NodeError::failed(format!("cannot finish `{}`: {err}", path.display())))?;
@@ -113,13 +135,25 @@ impl Sink for Mp4SinkNode {
     }
 }
 
+impl Mp4SinkNode {
+    /// The recording of `stream`, started on its first frame.
+    fn recording(&mut self, stream: &StreamId) -> &mut Recording {
+        let (path, with_audio) = (&self.path, self.with_audio);
+        self.recordings.entry(stream.clone()).or_insert_with(|| Recording {
+            file: None,
+            path: stream_path(path, stream),
+            files: 0,
+            segmenter: Segmenter::new(FRAGMENT, Some(LONGEST_FRAGMENT), with_audio),
+        })
+    }
+}
+
 impl Recording {
-    /// Writes the fragment being filled, if any.
-    fn write_last_fragment(&mut self) -> Result<(), NodeError> {
-        match self.segmenter.finish() {
-            Some(last) => self.write(last),
-            None => Ok(()),
-        }
+    /// Writes what is held: the fragment being filled and its audio.
+    fn write_last_fragment(&mut self, ctx: &NodeContext) -> Result<(), NodeError> {
+        let outputs = self.segmenter.finish();
+        count_audio(&mut self.segmenter, ctx);
+        outputs.into_iter().try_for_each(|output| self.write(output))
     }
 
     fn write(&mut self, output: Output) -> Result<(), NodeError> {
@@ -129,7 +163,7 @@ impl Recording {
                 let path = numbered(&self.path, self.files);
                 if self.files > 1 {
                     tracing::warn!(
-                        "`mp4_sink`: the picture size or H.264 parameters changed; going on in `{}`",
+                        "`mp4_sink`: the picture size, H.264 parameters or audio changed; going on in `{}`",
                         path.display()
                     );
                 }

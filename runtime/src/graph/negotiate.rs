@@ -15,7 +15,7 @@ use crate::frame::PixelFormat;
 use crate::graph::document::Document;
 use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::spec::{InputRef, LongInput, Name, NodeSpec, RestartPolicy};
-use crate::graph::validate::{DEFAULT_FILE_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode};
+use crate::graph::validate::{ResolvedInput, ResolvedNode, default_queue};
 use crate::node::formats::FormatSet;
 use crate::node::kind::KindInfo;
 use crate::node::port::MediaType;
@@ -234,10 +234,7 @@ fn converter_node(
         from: need.from.clone(),
         from_port: need.from_port.clone(),
         media: MediaType::RawVideo,
-        capacity: match need.policy {
-            QueuePolicy::Latest => DEFAULT_LIVE_QUEUE,
-            QueuePolicy::Block => DEFAULT_FILE_QUEUE,
-        },
+        capacity: default_queue(need.policy == QueuePolicy::Latest, MediaType::RawVideo),
         policy: need.policy,
     };
     let node = ResolvedNode {

@@ -14,9 +14,7 @@ use std::net::IpAddr;
 
 use crate::exec::queue::QueuePolicy;
 use crate::graph::spec::{HostSpec, InputRef, LinkCodec, LongInput, NodeSpec, RestartPolicy};
-use crate::graph::validate::{
-    DEFAULT_FILE_QUEUE, DEFAULT_LIVE_H264_QUEUE, DEFAULT_LIVE_QUEUE, ResolvedInput, ResolvedNode, ValidatedGraph,
-};
+use crate::graph::validate::{ResolvedInput, ResolvedNode, ValidatedGraph, default_queue};
 use crate::node::formats::FormatSet;
 use crate::node::port::MediaType;
 use crate::node::registry::{LinkEnd, Registry};
@@ -302,11 +300,7 @@ pub fn place(graph: &ValidatedGraph, host: &str, registry: &Registry) -> Result<
                 from: from.clone(),
                 from_port: from_port.clone(),
                 media: first.media,
-                capacity: match (policy, first.media) {
-                    (QueuePolicy::Block, _) => DEFAULT_FILE_QUEUE,
-                    (QueuePolicy::Latest, MediaType::H264) => DEFAULT_LIVE_H264_QUEUE,
-                    (QueuePolicy::Latest, _) => DEFAULT_LIVE_QUEUE,
-                },
+                capacity: default_queue(policy == QueuePolicy::Latest, first.media),
                 policy,
             };
             let spec = NodeSpec {

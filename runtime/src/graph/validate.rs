@@ -30,8 +30,23 @@ pub const DEFAULT_LIVE_QUEUE: usize = 2;
 /// with it, so the queue is deep enough to take a burst from the network
 /// (a quarter of a second at 30 fps) without losing seconds of video.
 pub const DEFAULT_LIVE_H264_QUEUE: usize = 8;
+/// Queue length of an input fed by live audio, unless the graph says
+/// otherwise: over a second of AAC frames, so that audio waiting for the video
+/// it goes with (a muxer holds it while effects delay the pictures) is not lost.
+pub const DEFAULT_LIVE_AUDIO_QUEUE: usize = 64;
 /// Queue length of an input fed by a file or other non-live source.
 pub const DEFAULT_FILE_QUEUE: usize = 8;
+
+/// The queue length of an input fed with `media`, from a live source or not,
+/// unless the graph says otherwise.
+pub fn default_queue(live: bool, media: MediaType) -> usize {
+    match (live, media) {
+        (false, _) => DEFAULT_FILE_QUEUE,
+        (true, MediaType::H264) => DEFAULT_LIVE_H264_QUEUE,
+        (true, MediaType::Aac) => DEFAULT_LIVE_AUDIO_QUEUE,
+        (true, _) => DEFAULT_LIVE_QUEUE,
+    }
+}
 
 /// A graph whose every node, edge and param was checked; the executor's input.
 #[derive(Clone)]
@@ -380,11 +395,7 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
                     from: edge.from.to_string(),
                     from_port: edge.from_port.to_string(),
                     media: edge.media,
-                    capacity: capacity.unwrap_or(match (from_live, edge.media) {
-                        (false, _) => DEFAULT_FILE_QUEUE,
-                        (true, MediaType::H264) => DEFAULT_LIVE_H264_QUEUE,
-                        (true, _) => DEFAULT_LIVE_QUEUE,
-                    }),
+                    capacity: capacity.unwrap_or_else(|| default_queue(from_live, edge.media)),
                     policy: policy.unwrap_or(if from_live {
                         QueuePolicy::Latest
                     } else {

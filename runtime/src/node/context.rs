@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use crate::buffer::FrameAllocator;
 use crate::exec::hub::Hub;
 use crate::exec::queue::Queue;
-use crate::frame::{Frame, StreamId};
+use crate::frame::{Codec, Frame, PixelFormat, StreamId};
 use crate::metrics::NodeMetrics;
 use crate::node::shutdown::Shutdown;
 use crate::packet::Packet;
@@ -80,7 +80,12 @@ impl OutputPort {
         self.hub.end_stream(stream);
     }
 
+    /// Counts a picture in `frames_out` and its latency; an audio frame in `audio_frames`.
     fn record(&self, frame: &Frame) {
+        if frame.format == PixelFormat::Encoded(Codec::Aac) {
+            self.metrics.audio_frames.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         self.metrics.frames_out.fetch_add(1, Ordering::Relaxed);
         self.metrics.latency.observe(frame.age());
     }
@@ -139,6 +144,11 @@ impl NodeContext {
             queue: queue.clone(),
             metrics: self.metrics.clone(),
         })
+    }
+
+    /// The names of the connected input ports.
+    pub fn input_names(&self) -> impl Iterator<Item = &str> {
+        self.inputs.iter().map(|(name, _)| name.as_str())
     }
 
     /// The first connected input port.

@@ -19,6 +19,8 @@ pub enum MediaType {
     Detections,
     /// Model outputs (`tensor`).
     Tensor,
+    /// AAC audio, one ADTS frame per [`crate::Frame`] (`audio/aac`).
+    Aac,
 }
 
 impl MediaType {
@@ -30,6 +32,7 @@ impl MediaType {
             MediaType::Jpeg => "image/jpeg",
             MediaType::Detections => "detections",
             MediaType::Tensor => "tensor",
+            MediaType::Aac => "audio/aac",
         }
     }
 }

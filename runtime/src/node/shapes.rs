@@ -11,8 +11,10 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::sync::atomic::Ordering;
 
+use tokio::sync::mpsc;
+
 use crate::frame::{Frame, StreamId};
-use crate::node::context::NodeContext;
+use crate::node::context::{InputPort, NodeContext};
 use crate::node::error::NodeError;
 use crate::node::kind::Node;
 use crate::packet::Packet;
@@ -53,6 +55,13 @@ pub trait Sink: Send + 'static {
 
     /// Consumes one frame. `Err(NodeError::Frame)` skips the frame and goes on.
     fn consume(&mut self, frame: Frame, ctx: &NodeContext) -> Result<(), NodeError>;
+
+    /// Consumes one frame of `port`, an input other than the main one, for
+    /// sinks run by [`sink_node_with_inputs`] (a muxer's `audio`). The ends of
+    /// streams on those inputs are not passed on: the main input's end is.
+    fn consume_other(&mut self, _port: &str, _frame: Frame, _ctx: &NodeContext) -> Result<(), NodeError> {
+        Ok(())
+    }
 
     /// Called when `stream` ended (its publisher left): write out what is held
     /// for it (a last segment). The stream may start again later.
@@ -162,24 +171,34 @@ fn skip_on_frame_error<T>(result: Result<T, NodeError>, ctx: &NodeContext) -> Re
     }
 }
 
-struct SinkNode<S>(S);
+struct SinkNode<S> {
+    sink: S,
+    /// The input that drives the sink; `None` for its only input.
+    main: Option<&'static str>,
+}
 
 impl<S: Sink> Node for SinkNode<S> {
     fn run(self: Box<Self>, ctx: NodeContext) -> BoxFuture<'static, Result<(), NodeError>> {
-        let mut sink = self.0;
+        let SinkNode { mut sink, main } = *self;
         on_blocking_thread(ctx, move |ctx| {
-            let input = ctx
-                .first_input()
-                .ok_or_else(|| NodeError::failed("a sink needs an input port"))?;
+            let mut inputs = SinkInputs::open(ctx, main)?;
             sink.start(ctx)?;
             let result = (|| {
-                while let Some(packet) = input.blocking_recv() {
-                    let frame = match packet {
-                        Packet::Frame(frame) => frame,
-                        Packet::StreamEnd(stream) => {
+                while let Some((port, packet)) = inputs.next() {
+                    let frame = match (port, packet) {
+                        (None, Packet::Frame(frame)) => frame,
+                        (None, Packet::StreamEnd(stream)) => {
                             skip_on_frame_error(sink.end_stream(&stream, ctx), ctx)?;
                             continue;
                         }
+                        (Some(port), Packet::Frame(frame)) => {
+                            match sink.consume_other(port, frame, ctx) {
+                                Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
+                                other => other?,
+                            }
+                            continue;
+                        }
+                        (Some(_), Packet::StreamEnd(_)) => continue,
                     };
                     let started = Instant::now();
                     let age = frame.age();
@@ -201,6 +220,73 @@ impl<S: Sink> Node for SinkNode<S> {
     }
 }
 
+/// What a sink reads: its one input, or its main input and others merged in
+/// arrival order.
+enum SinkInputs {
+    One(InputPort),
+    Merged {
+        /// Port names by index; 0 is the main input.
+        names: Vec<String>,
+        packets: mpsc::Receiver<(usize, Packet)>,
+    },
+}
+
+impl SinkInputs {
+    /// The inputs of a sink whose main input is `main` (the first connected
+    /// one when `None`). Each input of a merged sink is read by a task of its
+    /// own that waits until the sink takes what it read, so every queue keeps
+    /// its policy; the tasks end with their queues or when the sink stops.
+    fn open(ctx: &NodeContext, main: Option<&'static str>) -> Result<SinkInputs, NodeError> {
+        let Some(main) = main else {
+            let input = ctx
+                .first_input()
+                .ok_or_else(|| NodeError::failed("a sink needs an input port"))?;
+            return Ok(SinkInputs::One(input));
+        };
+        let mut names = vec![main.to_string()];
+        names.extend(ctx.input_names().filter(|name| *name != main).map(str::to_string));
+        let ports: Vec<Option<InputPort>> = names.iter().map(|name| ctx.input(name)).collect();
+        if ports[0].is_none() {
+            return Err(NodeError::failed(format!(
+                "the sink needs its `{main}` input connected"
+            )));
+        }
+        let (sender, packets) = mpsc::channel(1);
+        let runtime = tokio::runtime::Handle::current();
+        for (index, port) in ports.into_iter().enumerate() {
+            let (Some(port), sender) = (port, sender.clone()) else {
+                continue;
+            };
+            runtime.spawn(async move {
+                loop {
+                    let packet = tokio::select! {
+                        packet = port.recv() => packet,
+                        () = sender.closed() => break,
+                    };
+                    let Some(packet) = packet else { break };
+                    if sender.send((index, packet)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Ok(SinkInputs::Merged { names, packets })
+    }
+
+    /// The next packet, with the name of its input unless it came on the main
+    /// one; `None` once every input ended.
+    fn next(&mut self) -> Option<(Option<&str>, Packet)> {
+        match self {
+            SinkInputs::One(input) => input.blocking_recv().map(|packet| (None, packet)),
+            SinkInputs::Merged { names, packets } => {
+                let (index, packet) = packets.blocking_recv()?;
+                let port = (index > 0).then(|| names[index].as_str());
+                Some((port, packet))
+            }
+        }
+    }
+}
+
 /// Runs a [`Source`] as a node.
 pub fn source_node(source: impl Source) -> Box<dyn Node> {
     Box::new(SourceNode(source))
@@ -213,5 +299,12 @@ pub fn transform_node(transform: impl Transform) -> Box<dyn Node> {
 
 /// Runs a [`Sink`] as a node, reading its first input.
 pub fn sink_node(sink: impl Sink) -> Box<dyn Node> {
-    Box::new(SinkNode(sink))
+    Box::new(SinkNode { sink, main: None })
+}
+
+/// Runs a [`Sink`] with several inputs as a node: frames of `main` go to
+/// [`Sink::consume`], those of every other connected input to
+/// [`Sink::consume_other`], in the order they arrive.
+pub fn sink_node_with_inputs(sink: impl Sink, main: &'static str) -> Box<dyn Node> {
+    Box::new(SinkNode { sink, main: Some(main) })
 }

@@ -102,6 +102,7 @@ fn format_code(format: PixelFormat) -> u8 {
         PixelFormat::Gray8 => 5,
         PixelFormat::Encoded(Codec::Jpeg) => 16,
         PixelFormat::Encoded(Codec::H264) => 17,
+        PixelFormat::Encoded(Codec::Aac) => 32,
     }
 }
 
@@ -115,6 +116,7 @@ fn format_of(code: u8) -> Result<PixelFormat, WireError> {
         5 => PixelFormat::Gray8,
         16 => PixelFormat::Encoded(Codec::Jpeg),
         17 => PixelFormat::Encoded(Codec::H264),
+        32 => PixelFormat::Encoded(Codec::Aac),
         other => return Err(WireError::UnknownFormat(other)),
     })
 }

@@ -1,5 +1,5 @@
 //! One publisher's connection: the RTMP handshake and session (rml_rtmp), the
-//! checks of app and key, and its video turned into frames. Whatever a peer
+//! checks of app and key, and its video and audio turned into frames. Whatever a peer
 //! sends, the worst outcome is that its own connection is closed with a
 //! warning saying why.
 
@@ -17,7 +17,9 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::flv::{self, AvcConfig, VideoMessage};
+use super::flv_audio::{self, AudioMessage, FlvAudioError};
 use super::{Server, StreamState};
+use crate::media::aac::AacConfig;
 use crate::media::h264::{NAL_SPS, nal_type, sps_dimensions};
 
 /// How long a peer may take to finish the handshake.
@@ -50,6 +52,9 @@ pub(super) async fn serve(server: Arc<Server>, mut socket: TcpStream, peer: Sock
         first_timestamp: None,
         base: Duration::ZERO,
         annex_b: Vec::new(),
+        audio_config: None,
+        audio_refused: false,
+        adts: Vec::new(),
         malformed: 0,
         close: None,
     };
@@ -74,10 +79,16 @@ struct Connection<'a> {
     config: Option<AvcConfig>,
     /// Picture size from the sequence header's SPS.
     size: (u32, u32),
-    /// The RTMP timestamp of the first picture, which maps to `base`.
+    /// The RTMP timestamp of the first picture or audio frame, which maps to
+    /// `base`: video and audio share the clock.
     first_timestamp: Option<u32>,
     base: Duration,
     annex_b: Vec<u8>,
+    /// The AAC configuration from the audio sequence header.
+    audio_config: Option<AacConfig>,
+    /// Set once audio we cannot take was reported; the video goes on.
+    audio_refused: bool,
+    adts: Vec<u8>,
     /// Broken video messages skipped so far.
     malformed: u64,
     /// Set when the connection must end after the replies are sent, with why.
@@ -107,6 +118,7 @@ impl Connection<'_> {
         {
             state.left = Some(Instant::now());
             self.server.out.end_stream(&publishing.stream);
+            self.server.audio.end_stream(&publishing.stream);
         }
     }
 
@@ -189,6 +201,10 @@ impl Connection<'_> {
                 self.on_video(&data, timestamp.value).await?;
                 Ok(Vec::new())
             }
+            ServerSessionEvent::AudioDataReceived { data, timestamp, .. } => {
+                self.on_audio(&data, timestamp.value).await?;
+                Ok(Vec::new())
+            }
             _ => Ok(Vec::new()),
         };
         replies.map_err(|err| format!("RTMP session: {err}"))
@@ -218,6 +234,7 @@ impl Connection<'_> {
         let Some(publishing) = &self.publishing else {
             return Ok(());
         };
+        let stream = publishing.stream.clone();
         let message = match flv::parse(data) {
             Ok(message) => message,
             Err(err) if err.is_unsupported_codec() => {
@@ -258,27 +275,13 @@ impl Connection<'_> {
                 return Ok(());
             }
         };
-        let first = *self.first_timestamp.get_or_insert(timestamp);
-        let decode_time = self.base + Duration::from_millis(u64::from(timestamp.wrapping_sub(first)));
+        let decode_time = self.stream_time(timestamp);
         let pts = if composition >= 0 {
             decode_time + Duration::from_millis(composition as u64)
         } else {
             decode_time.saturating_sub(Duration::from_millis(u64::from(composition.unsigned_abs())))
         };
-        let seq = {
-            let mut streams = self
-                .server
-                .streams
-                .lock()
-                .expect("RTMP stream lock is never held across a panic");
-            let state = streams.entry(publishing.key.clone()).or_default();
-            if state.publisher != self.id {
-                return Err(format!("another publisher took over `{}`", publishing.key));
-            }
-            state.last_pts = Some(state.last_pts.map_or(pts, |last| last.max(pts)));
-            state.next_seq += 1;
-            state.next_seq - 1
-        };
+        let seq = self.number(pts, |state| &mut state.next_seq)?;
         let (width, height) = self.size;
         let mut frame = Frame::new(
             self.server.alloc.copy_from(&self.annex_b),
@@ -291,8 +294,97 @@ impl Connection<'_> {
         frame.keyframe = keyframe;
         frame.dts = (pts != decode_time).then_some(decode_time);
         frame.capture = Instant::now();
-        frame.stream = publishing.stream.clone();
+        frame.stream = stream;
         self.server.out.send(frame).await;
+        Ok(())
+    }
+}
+
+impl Connection<'_> {
+    /// The stream time of an RTMP timestamp.
+    fn stream_time(&mut self, timestamp: u32) -> Duration {
+        let first = *self.first_timestamp.get_or_insert(timestamp);
+        self.base + Duration::from_millis(u64::from(timestamp.wrapping_sub(first)))
+    }
+
+    /// The next number from the stream's `counter`, noting a frame shown at
+    /// `pts`; an error once another publisher took the stream over.
+    fn number(&self, pts: Duration, counter: impl FnOnce(&mut StreamState) -> &mut u64) -> Result<u64, String> {
+        let publishing = self.publishing.as_ref().expect("frames are numbered while publishing");
+        let mut streams = self
+            .server
+            .streams
+            .lock()
+            .expect("RTMP stream lock is never held across a panic");
+        let state = streams.entry(publishing.key.clone()).or_default();
+        if state.publisher != self.id {
+            return Err(format!("another publisher took over `{}`", publishing.key));
+        }
+        state.last_pts = Some(state.last_pts.map_or(pts, |last| last.max(pts)));
+        let next = counter(state);
+        *next += 1;
+        Ok(*next - 1)
+    }
+
+    /// Sends one AAC frame on as ADTS. Audio that cannot be taken is reported
+    /// once and left out; the video goes on.
+    async fn on_audio(&mut self, data: &[u8], timestamp: u32) -> Result<(), String> {
+        let Some(publishing) = &self.publishing else {
+            return Ok(());
+        };
+        let stream = publishing.stream.clone();
+        let payload = match flv_audio::parse(data) {
+            Ok(AudioMessage::SequenceHeader(config)) => {
+                self.audio_config = Some(config);
+                return Ok(());
+            }
+            Ok(AudioMessage::Frame(payload)) => payload,
+            Err(err @ FlvAudioError::Malformed(_)) => {
+                self.malformed += 1;
+                if self.malformed < 5 || self.malformed.is_power_of_two() {
+                    tracing::warn!(node = %self.server.node, "RTMP: {}: {err} (skipped; {} so far)", self.peer, self.malformed);
+                }
+                return Ok(());
+            }
+            Err(err) => {
+                if !self.audio_refused {
+                    self.audio_refused = true;
+                    tracing::warn!(
+                        node = %self.server.node,
+                        "RTMP: {}: {err}; its audio is left out, the video goes on; hint: set the \
+                         encoder's audio to AAC",
+                        self.peer
+                    );
+                }
+                return Ok(());
+            }
+        };
+        let Some(config) = self.audio_config else {
+            return Err("AAC frames came before the audio sequence header".to_string());
+        };
+        let header = match config.adts_header(payload.len()) {
+            Ok(header) => header,
+            Err(err) => {
+                self.malformed += 1;
+                tracing::warn!(node = %self.server.node, "RTMP: {}: {err} (audio frame skipped)", self.peer);
+                return Ok(());
+            }
+        };
+        let pts = self.stream_time(timestamp);
+        let seq = self.number(pts, |state| &mut state.next_audio_seq)?;
+        self.adts.clear();
+        self.adts.extend_from_slice(&header);
+        self.adts.extend_from_slice(payload);
+        let mut frame = Frame::new(
+            self.server.alloc.copy_from(&self.adts),
+            PixelFormat::Encoded(Codec::Aac),
+            0,
+            0,
+            pts,
+            seq,
+        );
+        frame.stream = stream;
+        self.server.audio.send(frame).await;
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! `rtmp_source`: an RTMP server that OBS, ffmpeg or any encoder publishes to
-//! at `rtmp://<listen>/<app>/<key>`. It sends the H.264 video on as it comes
-//! (audio is read and left out); decode it with `h264_decode` to process it.
+//! at `rtmp://<listen>/<app>/<key>`. It sends the H.264 video on as it comes,
+//! on `video`; decode it with `h264_decode` to process it. AAC audio goes on
+//! `audio` as ADTS frames, on the same clock as the video, for a muxer
+//! (`hls_sink`, `mp4_sink`, `rtmp_sink`) to put beside the processed video.
 //!
 //! With `key` set, only that key may publish, on the node's default stream;
 //! without, every key is its own stream (keys act as names, so a `key` is
@@ -13,6 +15,7 @@
 
 mod connection;
 mod flv;
+mod flv_audio;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -30,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::codec::h264_encode::H264_OUT;
+use crate::media::aac::AUDIO_OUT;
 
 /// Params of `rtmp_source`. Changing them restarts the node (publishers reconnect).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -64,9 +68,9 @@ impl NodeKind for RtmpSource {
     type Params = RtmpSourceParams;
     const NAME: &'static str = "rtmp_source";
     const DESCRIPTION: &'static str =
-        "RTMP server that OBS or ffmpeg publishes H.264 to at rtmp://<listen>/<app>/<key>";
+        "RTMP server that OBS or ffmpeg publishes H.264 and AAC to at rtmp://<listen>/<app>/<key>";
     const INPUTS: &'static [InputPortSpec] = &[];
-    const OUTPUTS: &'static [OutputPortSpec] = &[H264_OUT];
+    const OUTPUTS: &'static [OutputPortSpec] = &[H264_OUT, AUDIO_OUT];
     const LIVE: bool = true;
 
     fn check(params: &RtmpSourceParams) -> Vec<ParamIssue> {
@@ -116,8 +120,10 @@ pub(crate) struct StreamState {
     /// The connection allowed to publish; an older one that sees another
     /// number here ends.
     pub publisher: u64,
-    /// The next frame's number.
+    /// The next video frame's number.
     pub next_seq: u64,
+    /// The next audio frame's number.
+    pub next_audio_seq: u64,
     /// The last frame's presentation time.
     pub last_pts: Option<Duration>,
     /// When its publisher left; `None` while one publishes.
@@ -129,6 +135,8 @@ pub(crate) struct Server {
     pub params: RtmpSourceParams,
     pub streams: Streams,
     pub out: OutputPort,
+    /// Where AAC frames go.
+    pub audio: OutputPort,
     pub alloc: FrameAllocator,
     pub node: String,
     /// Triggered when the node stops: connections end at a message boundary.
@@ -170,6 +178,9 @@ impl Node for RtmpSourceNode {
                 params: self.params.clone(),
                 streams: self.streams.clone(),
                 out,
+                audio: ctx
+                    .output(AUDIO_OUT.name)
+                    .ok_or_else(|| NodeError::failed("`rtmp_source` needs its audio port"))?,
                 alloc: ctx.alloc.clone(),
                 node: ctx.id.clone(),
                 shutdown: ctx.shutdown.clone(),
