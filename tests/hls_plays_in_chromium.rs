@@ -2,7 +2,8 @@
 //! hls.js loads the playlist from another origin (CORS), decodes the fMP4
 //! segments and shows moving pictures, and ffmpeg's HLS reader (ffplay's)
 //! opens the live playlist — both OpenH264's stream from `h264_encode` and
-//! x264's, with B-frames, passed through from RTMP.
+//! x264's, with B-frames, passed through from RTMP with its AAC sound, which
+//! Chromium decodes too.
 
 mod support;
 
@@ -30,7 +31,11 @@ const video = document.createElement('video');
 video.muted = true;
 document.body.appendChild(video);
 window.fatal = [];
+window.tracks = [];
 const hls = new Hls();
+hls.on(Hls.Events.BUFFER_CODECS, (_, data) => {
+  window.tracks = Object.keys(data).map((track) => track + ':' + (data[track].codec || ''));
+});
 hls.on(Hls.Events.ERROR, (_, data) => { if (data.fatal) window.fatal.push(data.type + ': ' + data.details); });
 hls.loadSource(url);
 hls.attachMedia(video);
@@ -38,8 +43,9 @@ video.play().catch((err) => window.fatal.push('play: ' + err));
 window.video = video;
 "#;
 
-/// How far playback got, and how many coarse colours the current picture has
-/// (one for a black or blank picture, several for test bars).
+/// How far playback got, how many coarse colours the current picture has
+/// (one for a black or blank picture, several for test bars), the tracks
+/// hls.js buffered and how many bytes of sound Chromium decoded.
 const STATE: &str = r#"
 const video = window.video;
 let colours = 0;
@@ -62,6 +68,8 @@ return {
   width: video.videoWidth,
   height: video.videoHeight,
   colours,
+  tracks: window.tracks,
+  audio_bytes: video.webkitAudioDecodedByteCount,
   fatal: window.fatal,
 };
 "#;
@@ -131,7 +139,7 @@ nodes:
     params: {{ listen: "127.0.0.1:{rtmp}", key: studio }}
   live:
     kind: hls_sink
-    inputs: {{ video: obs }}
+    inputs: {{ video: obs, audio: obs.audio }}
     params: {{ segment: 1, window: 4 }}
 "#
         ),
@@ -182,6 +190,16 @@ nodes:
             state["colours"].as_u64() >= Some(4),
             "`{name}` shows the test bars: {state}"
         );
+        let tracks = state["tracks"].to_string();
+        if name == "live" {
+            assert!(tracks.contains("mp4a.40"), "`live` buffers its AAC track: {state}");
+            assert!(
+                state["audio_bytes"].as_u64() > Some(0),
+                "`live` plays its sound: {state}"
+            );
+        } else {
+            assert!(!tracks.contains("mp4a"), "`pattern` has no sound: {state}");
+        }
         eprintln!("`{name}` played in {:.1} s: {state}", started.elapsed().as_secs_f64());
     }
     let _ = ffmpeg.kill();

@@ -172,7 +172,7 @@ pub struct NodeMetrics {
     /// on the way). Counted in the node's drops too.
     pub link_lost: AtomicU64,
     /// Audio frames the node sent (a source) or wrote beside the video (a
-    /// muxing sink); they are not counted in `frames_out`, which counts pictures.
+    /// muxing sink); they are not counted in `frames_in` and `frames_out`, which count pictures.
     pub audio_frames: AtomicU64,
     /// Audio frames a muxing sink left out: before the first picture of a
     /// recording, after its last, or held longer than it could wait for the video.

@@ -386,3 +386,129 @@ impl Track {
 fn duration_to_ticks(duration: Duration) -> u64 {
     (duration.as_nanos() * u128::from(TIMESCALE) / 1_000_000_000) as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use ooblex_runtime::testing::frame_from_fn;
+    use ooblex_runtime::{Buffer, Codec, PixelFormat};
+
+    use super::*;
+    use crate::codec::h264_decode::tests::h264_frames;
+    use crate::media::h264::tests::encoded_stream;
+
+    /// An AAC-LC 48 kHz stereo frame shown at `pts`.
+    fn audio(pts: Duration) -> Frame {
+        let config = AacConfig::from_audio_specific_config(&[0x11, 0x90]).expect("valid");
+        let mut adts = config.adts_header(4).expect("short").to_vec();
+        adts.extend_from_slice(&[0x21, 0x10, 0x04, 0x60]);
+        let mut frame = frame_from_fn(PixelFormat::Gray8, 1, 1, 0, |_, _, _| 0).with_encoded(
+            Buffer::from_vec(adts),
+            Codec::Aac,
+            true,
+        );
+        frame.pts = pts;
+        frame
+    }
+
+    /// Audio frames (1024 samples at 48 kHz, 21.3 ms) from 0 until `until_ms`.
+    fn audio_until(until_ms: u64) -> Vec<Frame> {
+        (0..)
+            .map(|n| Duration::from_nanos(n * 1_000_000_000 * 1024 / 48_000))
+            .take_while(|pts| *pts < Duration::from_millis(until_ms))
+            .map(audio)
+            .collect()
+    }
+
+    /// How many of `frames` are shown before `before`.
+    fn shown_before(frames: &[Frame], before: Duration) -> u64 {
+        frames.iter().filter(|frame| frame.pts < before).count() as u64
+    }
+
+    fn fragments(outputs: &[Output]) -> usize {
+        outputs.iter().filter(|o| matches!(o, Output::Fragment { .. })).count()
+    }
+
+    #[test]
+    fn audio_waits_for_the_pictures_of_its_time() {
+        let mut segmenter = Segmenter::new(Duration::from_millis(900), None, true);
+        // The sound runs ahead: two seconds of it before any picture.
+        let sound = audio_until(2000);
+        for frame in &sound {
+            assert!(segmenter.push_audio(frame).expect("valid ADTS").is_empty());
+        }
+        let pictures = h264_frames(encoded_stream(61, 30));
+        let mut outputs = Vec::new();
+        for picture in &pictures[..30] {
+            outputs.extend(segmenter.push(picture).expect("valid H.264"));
+        }
+        assert!(
+            matches!(outputs[0], Output::Init(_)),
+            "audio was known: the header comes at once"
+        );
+        assert_eq!(segmenter.take_audio_counts(), AudioCounts::default(), "nothing cut yet");
+        // The keyframe at 990 ms cuts the first fragment: the audio before it goes in.
+        outputs = segmenter.push(&pictures[30]).expect("valid H.264");
+        assert_eq!(fragments(&outputs), 1);
+        let before_cut = shown_before(&sound, Duration::from_millis(990));
+        assert_eq!(segmenter.take_audio_counts().muxed, before_cut);
+        // At the end, audio up to the last picture goes in; the rest is left out.
+        for picture in &pictures[31..] {
+            segmenter.push(picture).expect("valid H.264");
+        }
+        assert_eq!(fragments(&segmenter.finish()), 1);
+        let counts = segmenter.take_audio_counts();
+        assert_eq!(
+            counts.muxed + counts.left_out + before_cut,
+            sound.len() as u64,
+            "{counts:?}"
+        );
+        assert!(
+            counts.left_out <= 1,
+            "only what comes after the last picture: {counts:?}"
+        );
+    }
+
+    #[test]
+    fn pictures_wait_a_second_for_audio_then_go_on_without() {
+        let mut segmenter = Segmenter::new(Duration::from_secs(1), None, true);
+        let pictures = h264_frames(encoded_stream(40, 30));
+        let mut outputs = Vec::new();
+        // Pictures 0 to 30 span 990 ms.
+        for picture in &pictures[..31] {
+            outputs.extend(segmenter.push(picture).expect("valid H.264"));
+        }
+        assert!(outputs.is_empty(), "held while the audio may still come");
+        outputs = segmenter.push(&pictures[31]).expect("valid H.264");
+        assert!(
+            matches!(outputs[0], Output::Init(_)),
+            "a second later it starts without sound"
+        );
+        assert_eq!(fragments(&segmenter.finish()), 1, "the held pictures were written");
+    }
+
+    #[test]
+    fn audio_before_the_first_picture_is_left_out_and_counted() {
+        let mut segmenter = Segmenter::new(Duration::from_secs(1), None, true);
+        let sound = audio_until(1500);
+        for frame in &sound {
+            segmenter.push_audio(frame).expect("valid ADTS");
+        }
+        let mut pictures = h264_frames(encoded_stream(31, 30));
+        for picture in &mut pictures {
+            picture.pts += Duration::from_millis(500);
+        }
+        for picture in &pictures {
+            segmenter.push(picture).expect("valid H.264");
+        }
+        segmenter.finish();
+        let counts = segmenter.take_audio_counts();
+        // Frames more than half a frame (10.7 ms) before 500 ms are left out.
+        let early = shown_before(&sound, Duration::from_micros(500_000 - 10_667));
+        assert_eq!(counts.left_out, early, "{counts:?}");
+        assert_eq!(
+            counts.muxed + early,
+            sound.len() as u64,
+            "the rest is written: {counts:?}"
+        );
+    }
+}

@@ -40,8 +40,11 @@ impl InputPort {
         self.count(packet)
     }
 
+    /// Counts a picture in `frames_in`; audio frames are counted where they are sent or written.
     fn count(&self, packet: Option<Packet>) -> Option<Packet> {
-        if let Some(Packet::Frame(_)) = packet {
+        if let Some(Packet::Frame(frame)) = &packet
+            && frame.format != PixelFormat::Encoded(Codec::Aac)
+        {
             self.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
         }
         packet
