@@ -104,7 +104,13 @@ fn a_host_masks_the_secrets_of_nodes_other_hosts_run() {
     );
     std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
     let gpu = host(&dir, "gpu");
-    let shown = gpu.get("/api/graph").expect("the graph answers");
+    // The control plane answers while the host still starts its nodes; the
+    // graph is shown once it runs.
+    let mut shown = String::new();
+    wait_for(Duration::from_secs(10), || {
+        shown = gpu.get("/api/graph").expect("the graph answers");
+        serde_json::from_str::<serde_json::Value>(&shown).is_ok_and(|graph| graph["spec"].is_object())
+    });
     assert!(!shown.contains("studio-secret-key"), "{shown}");
     assert!(shown.contains("***"), "{shown}");
 }
