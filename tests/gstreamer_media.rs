@@ -251,20 +251,38 @@ fn a_camera_that_never_answers_keeps_the_graph_running() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// ffmpeg playing an RTMP server (as YouTube or nginx-rtmp would) at
+/// `rtmp://127.0.0.1:<port>/live/key`, keeping 60 pictures in `received`.
+fn rtmp_server(port: u16, received: &Path) -> Child {
+    Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-listen", "1"])
+        .args(["-i", &format!("rtmp://127.0.0.1:{port}/live/key"), "-frames:v", "60"])
+        .args(["-c", "copy", "-y"])
+        .arg(received)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg is installed (the test command installs it)")
+}
+
+/// Waits up to `timeout` for the [`rtmp_server`] to end (killing it after
+/// that): whether it ended well, and what it logged.
+fn served(mut server: Child, timeout: Duration) -> (bool, String) {
+    let ended = wait_for(timeout, || server.try_wait().expect("ffmpeg can be polled").is_some());
+    if !ended {
+        let _ = server.kill();
+    }
+    let status = server.wait().expect("ffmpeg ends");
+    let mut log = String::new();
+    let _ = server.stderr.take().map(|mut e| e.read_to_string(&mut log));
+    (ended && status.success(), log)
+}
+
 #[test]
 fn frames_are_published_over_rtmp() {
     let dir = scratch("gst-rtmp");
     let port = free_port();
     let received = dir.join("received.flv");
-    // ffmpeg plays the RTMP server (as YouTube or nginx-rtmp would) and keeps 60 frames.
-    let mut server = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-listen", "1"])
-        .args(["-i", &format!("rtmp://127.0.0.1:{port}/live/key"), "-frames:v", "60"])
-        .args(["-c", "copy", "-y"])
-        .arg(&received)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ffmpeg is installed (the test command installs it)");
+    let server = rtmp_server(port, &received);
     // No probe of the port: ffmpeg takes one connection. Until it listens,
     // `rtmp_sink` fails and is restarted.
     let (_ooblex, log) = start(
@@ -283,17 +301,9 @@ nodes:
 "#
         ),
     );
-    let received_all = wait_for(Duration::from_secs(20), || {
-        server.try_wait().expect("ffmpeg can be polled").is_some()
-    });
-    if !received_all {
-        let _ = server.kill();
-    }
-    let status = server.wait().expect("ffmpeg ends");
-    let mut ffmpeg_log = String::new();
-    let _ = server.stderr.take().map(|mut e| e.read_to_string(&mut ffmpeg_log));
+    let (received_all, ffmpeg_log) = served(server, Duration::from_secs(20));
     assert!(
-        received_all && status.success(),
+        received_all,
         "ffmpeg did not get 60 frames: {ffmpeg_log}\nooblex:\n{}",
         log_text(&log)
     );
@@ -306,15 +316,8 @@ fn the_sound_of_an_rtmp_publisher_goes_on_over_rtmp_with_the_processed_video() {
     let dir = scratch("gst-rtmp-audio");
     let (ingest, out) = (free_port(), free_port());
     let received = dir.join("received.flv");
-    // ffmpeg plays the RTMP server the result goes to, and keeps 60 pictures.
-    let mut server = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-listen", "1"])
-        .args(["-i", &format!("rtmp://127.0.0.1:{out}/live/key"), "-frames:v", "60"])
-        .args(["-c", "copy", "-y"])
-        .arg(&received)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ffmpeg is installed (the test command installs it)");
+    // ffmpeg plays the RTMP server the result goes to.
+    let server = rtmp_server(out, &received);
     let (_ooblex, log) = start(
         &dir,
         &format!(
@@ -342,18 +345,10 @@ nodes:
         6,
         X264,
     ));
-    let received_all = wait_for(Duration::from_secs(30), || {
-        server.try_wait().expect("ffmpeg can be polled").is_some()
-    });
-    if !received_all {
-        let _ = server.kill();
-    }
+    let (received_all, ffmpeg_log) = served(server, Duration::from_secs(30));
     let _ = finish_ffmpeg(publisher, Duration::from_secs(10));
-    let status = server.wait().expect("ffmpeg ends");
-    let mut ffmpeg_log = String::new();
-    let _ = server.stderr.take().map(|mut e| e.read_to_string(&mut ffmpeg_log));
     assert!(
-        received_all && status.success(),
+        received_all,
         "ffmpeg did not get 60 pictures: {ffmpeg_log}\nooblex:\n{}",
         log_text(&log)
     );

@@ -243,10 +243,7 @@ impl Connection<'_> {
                 ));
             }
             Err(err) => {
-                self.malformed += 1;
-                if self.malformed < 5 || self.malformed.is_power_of_two() {
-                    tracing::warn!(node = %self.server.node, "RTMP: {}: {err} (skipped; {} so far)", self.peer, self.malformed);
-                }
+                self.skip_malformed(&err);
                 return Ok(());
             }
         };
@@ -301,6 +298,15 @@ impl Connection<'_> {
 }
 
 impl Connection<'_> {
+    /// Counts a broken message that is skipped, logging the first few and then
+    /// every power of two.
+    fn skip_malformed(&mut self, err: &dyn std::fmt::Display) {
+        self.malformed += 1;
+        if self.malformed < 5 || self.malformed.is_power_of_two() {
+            tracing::warn!(node = %self.server.node, "RTMP: {}: {err} (skipped; {} so far)", self.peer, self.malformed);
+        }
+    }
+
     /// The stream time of an RTMP timestamp.
     fn stream_time(&mut self, timestamp: u32) -> Duration {
         let first = *self.first_timestamp.get_or_insert(timestamp);
@@ -340,10 +346,7 @@ impl Connection<'_> {
             }
             Ok(AudioMessage::Frame(payload)) => payload,
             Err(err @ FlvAudioError::Malformed(_)) => {
-                self.malformed += 1;
-                if self.malformed < 5 || self.malformed.is_power_of_two() {
-                    tracing::warn!(node = %self.server.node, "RTMP: {}: {err} (skipped; {} so far)", self.peer, self.malformed);
-                }
+                self.skip_malformed(&err);
                 return Ok(());
             }
             Err(err) => {
