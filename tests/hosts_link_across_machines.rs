@@ -205,8 +205,10 @@ fn a_congested_network_loses_raw_frames_and_counts_each_but_never_an_h264_frame(
     let Some(namespace) = Namespace::create(1) else {
         return;
     };
-    // 640x480 RGB at 30 fps is 221 Mbit/s: more than half cannot get through.
-    namespace.cap(100);
+    // 320x240 RGB at 30 fps is 55 Mbit/s: more than half cannot get through.
+    // Frames this size cross in a few fragments, so whole frames still arrive
+    // between the losses even on a slow, loaded machine.
+    namespace.cap(25);
     let dir = scratch("congested-link");
     let port = free_port();
     let near = &namespace.near;
@@ -217,7 +219,7 @@ hosts:
   stage: {{ listen: [\"tcp/{near}:{port}\"] }}
   gpu: {{ connect: [\"tcp/{near}:{port}\"] }}
 nodes:
-  cam: {{ kind: test_pattern, params: {{ width: 640, height: 480, fps: 30 }}, host: stage }}
+  cam: {{ kind: test_pattern, params: {{ width: 320, height: 240, fps: 30 }}, host: stage }}
   raw: {{ kind: json_sink, params: {{ path: raw.jsonl }}, inputs: {{ video: {{ from: cam, link: {{ codec: raw }} }} }}, host: gpu }}
   h264: {{ kind: json_sink, params: {{ path: h264.jsonl }}, inputs: {{ video: {{ from: cam, link: {{ codec: h264, bitrate: 2000 }} }} }}, host: gpu }}
 "
@@ -228,7 +230,7 @@ nodes:
 
     let (raw, h264) = (dir.join("raw.jsonl"), dir.join("h264.jsonl"));
     assert!(
-        wait_for(Duration::from_secs(30), || seqs(&raw).len() >= 30
+        wait_for(Duration::from_secs(30), || seqs(&raw).len() >= 15
             && seqs(&h264).len() >= 60),
         "through the congested link in 30 s: {} raw frames, {} H.264 frames",
         seqs(&raw).len(),
