@@ -170,23 +170,27 @@ nodes:
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn streams_the_decoder_cannot_read_are_named_once_and_counted_while_others_decode() {
-    let dir = scratch("refused");
+/// Runs `rtmp_source -> h264_decode (with `decoder_params`) -> mjpeg_sink`,
+/// with every edge blocking so that every frame is counted (live edges would
+/// drop on a busy machine), and publishes 3 s on each of `publishers` (stream
+/// key, ffmpeg's video codec arguments) at once. Without a `key`, every stream
+/// key is a stream of its own. Returns the server, still running.
+fn decode_published(name: &str, decoder_params: &str, publishers: Vec<(&'static str, Vec<&'static str>)>) -> Server {
+    let dir = scratch(name);
     let rtmp = free_port();
     let graph = dir.join("graph.yaml");
-    // Without a `key`, every stream key is a stream of its own.
     std::fs::write(
         &graph,
         format!(
             r#"version: 1
-name: refused-profiles
+name: {name}
 nodes:
   obs:
     kind: rtmp_source
     params: {{ listen: "127.0.0.1:{rtmp}", app: live }}
   decoded:
     kind: h264_decode
+    params: {decoder_params}
     inputs: {{ video: {{ from: obs, policy: block }} }}
   preview:
     kind: mjpeg_sink
@@ -195,27 +199,33 @@ nodes:
         ),
     )
     .expect("the graph is written");
-    // The edges block so that every frame is counted, as live edges would drop
-    // on a busy machine.
     let server = Server::start(graph.to_str().expect("utf-8 path"), &["--no-status"]);
-    let url = |key: &str| format!("rtmp://127.0.0.1:{rtmp}/live/{key}");
-
-    // At once: libx264 as ffmpeg sets it up for RGB input (no `-pix_fmt`:
-    // High 4:4:4), 10-bit 4:2:0 (High 10), and a good stream on a third key.
-    // Each bad one sends three keyframes, each with its parameter sets.
-    let publishers = [
-        ("rgb", vec!["-c:v", "libx264", "-g", "30"]),
-        ("tenbit", vec!["-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-g", "30"]),
-        ("good", X264.to_vec()),
-    ]
-    .map(|(key, codec)| {
-        let url = url(key);
+    let publishers = publishers.into_iter().map(|(key, codec)| {
+        let url = format!("rtmp://127.0.0.1:{rtmp}/live/{key}");
         std::thread::spawn(move || publish(&url, 3, &codec))
     });
-    for publisher in publishers {
+    for publisher in publishers.collect::<Vec<_>>() {
         let (status, err) = publisher.join().expect("the publisher thread ends");
         assert!(status.success(), "ffmpeg publishes: {err}");
     }
+    server
+}
+
+/// libx264 as ffmpeg sets it up for RGB input (no `-pix_fmt`: High 4:4:4,
+/// with B-frames), and 10-bit 4:2:0 (High 10). Each sends three keyframes,
+/// each with its parameter sets.
+fn what_openh264_cannot_read() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("rgb", vec!["-c:v", "libx264", "-g", "30"]),
+        ("tenbit", vec!["-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-g", "30"]),
+    ]
+}
+
+#[test]
+fn streams_openh264_cannot_read_are_named_once_and_counted_while_others_decode() {
+    let mut publishers = what_openh264_cannot_read();
+    publishers.push(("good", X264.to_vec()));
+    let server = decode_published("refused-profiles", "{ decoder: openh264 }", publishers);
     assert_eq!(frames_out(&server, "obs", 270), 270, "the source takes every stream");
     assert_eq!(
         frames_out(&server, "decoded", 90),
@@ -253,7 +263,51 @@ nodes:
         !log.contains("OpenH264 error"),
         "nothing was fed to OpenH264 to fail:\n{log}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_h264_people_publish_decodes_where_libavcodec_is_built_in() {
+    let mut publishers = what_openh264_cannot_read();
+    publishers.extend([
+        (
+            "slices",
+            vec!["-c:v", "libx264", "-pix_fmt", "yuv420p", "-slices", "4", "-g", "30"],
+        ),
+        (
+            "interlaced",
+            vec![
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                "-flags",
+                "+ildct+ilme",
+                "-g",
+                "30",
+            ],
+        ),
+    ]);
+    let server = decode_published("every-profile", "{}", publishers);
+    let said = if cfg!(feature = "gstreamer") {
+        "H.264 is decoded with libavcodec"
+    } else {
+        "H.264 is decoded with OpenH264"
+    };
+    if cfg!(feature = "gstreamer") {
+        assert_eq!(frames_out(&server, "obs", 360), 360, "the source takes every stream");
+        assert_eq!(
+            frames_out(&server, "decoded", 360),
+            360,
+            "every stream is decoded, frame for frame"
+        );
+        assert_eq!(frames_out(&server, "preview", 360), 360, "and served");
+        assert_eq!(server.metric("ooblex_node_streams_refused_total", "decoded"), Some(0));
+        assert_eq!(server.metric("ooblex_node_frame_errors_total", "decoded"), Some(0));
+    }
+    server.signal("INT");
+    let (status, log) = server.wait(Duration::from_secs(20));
+    assert!(status.success(), "{log}");
+    assert_eq!(log.matches(said).count(), 1, "`{said}` once in the log:\n{log}");
 }
 
 #[test]

@@ -1,13 +1,19 @@
-//! `h264_decode`: H.264 access units to raw I420 pictures, with OpenH264.
+//! `h264_decode`: H.264 access units to raw I420 pictures.
 //!
-//! Each stream gets its own decoder. A stream OpenH264 cannot decode (High
-//! 4:4:4, High 10, interlaced: see [`crate::codec::h264_support`]) is named
-//! in one warning with how to fix it at the publisher and counted in the
-//! node's `streams_refused`; its frames are then dropped, counted as frame
-//! errors without a log line each, until a keyframe comes whose parameter
-//! set OpenH264 reads, or the stream ends.
+//! Two decoders, chosen per node by the `decoder` param. libavcodec (through
+//! GStreamer's `avdec_h264`, in builds with the `gstreamer` feature) decodes
+//! every H.264 people publish: High 4:4:4, High 10, interlaced and
+//! multi-slice streams come out as I420. OpenH264, always built in, decodes
+//! 8-bit 4:2:0 progressive video; a stream it cannot decode (see
+//! [`crate::codec::h264_support`]) is named in one warning with how to fix it
+//! at the publisher and counted in the node's `streams_refused`; its frames
+//! are then dropped, counted as frame errors without a log line each, until a
+//! keyframe comes whose parameter set OpenH264 reads, or the stream ends.
+//! `auto`, the default, takes libavcodec where it is there and says which
+//! decoder it took in the log.
 
 use std::collections::HashMap;
+use std::sync::Once;
 use std::sync::atomic::Ordering;
 
 use ooblex_runtime::{
@@ -21,14 +27,79 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::h264_support;
+#[cfg(feature = "gstreamer")]
+use crate::gst::libav_decode::{self, LibavDecoder};
 use crate::media::h264::is_keyframe;
 use crate::media::h264_format::StreamFormat;
 use crate::media::raw::{I420_OUT, new_picture};
 
-/// Params of `h264_decode` (none yet).
+/// Params of `h264_decode`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct H264DecodeParams {}
+pub struct H264DecodeParams {
+    /// Which decoder reads the streams.
+    #[serde(default)]
+    pub decoder: DecoderChoice,
+}
+
+/// Which H.264 decoder `h264_decode` uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DecoderChoice {
+    /// libavcodec where this build and machine have it, otherwise OpenH264.
+    #[default]
+    Auto,
+    /// libavcodec through GStreamer's `avdec_h264`: every profile, 4:4:4,
+    /// 10-bit and interlaced included (needs the `gstreamer` feature and
+    /// `gstreamer1.0-libav`).
+    Libavcodec,
+    /// OpenH264: 8-bit 4:2:0 progressive streams only.
+    Openh264,
+}
+
+/// The decoder a node ended up with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chosen {
+    Libavcodec,
+    OpenH264,
+}
+
+impl DecoderChoice {
+    /// The decoder to use; `auto` says once per process which it took and why.
+    fn resolve(self) -> Result<Chosen, NodeError> {
+        match (self, libavcodec()) {
+            (DecoderChoice::Openh264, _) => Ok(Chosen::OpenH264),
+            (DecoderChoice::Libavcodec, Ok(())) => Ok(Chosen::Libavcodec),
+            (DecoderChoice::Libavcodec, Err(why)) => Err(NodeError::startup(format!(
+                "`h264_decode` cannot decode with libavcodec: {why}; or set `decoder: openh264` \
+                 (8-bit 4:2:0 progressive streams only)"
+            ))),
+            (DecoderChoice::Auto, found) => {
+                static SAID: Once = Once::new();
+                SAID.call_once(|| match &found {
+                    Ok(()) => tracing::info!("H.264 is decoded with libavcodec (GStreamer `avdec_h264`)"),
+                    Err(why) => tracing::info!(
+                        "H.264 is decoded with OpenH264, which reads 8-bit 4:2:0 progressive streams only: \
+                         libavcodec cannot be used ({why})"
+                    ),
+                });
+                Ok(if found.is_ok() {
+                    Chosen::Libavcodec
+                } else {
+                    Chosen::OpenH264
+                })
+            }
+        }
+    }
+}
+
+/// Whether libavcodec decoding can be used, or why not.
+fn libavcodec() -> Result<(), String> {
+    #[cfg(feature = "gstreamer")]
+    return libav_decode::available();
+    #[cfg(not(feature = "gstreamer"))]
+    Err("this build has no GStreamer; build with `--features gstreamer` and install gstreamer1.0-libav".to_string())
+}
 
 /// The `h264_decode` node kind.
 pub struct H264Decode;
@@ -39,29 +110,53 @@ pub(crate) const H264_IN: InputPortSpec = InputPortSpec::new("video", &[MediaTyp
 impl NodeKind for H264Decode {
     type Params = H264DecodeParams;
     const NAME: &'static str = "h264_decode";
-    const DESCRIPTION: &'static str = "decodes H.264 video into raw I420 pictures (OpenH264)";
+    const DESCRIPTION: &'static str =
+        "decodes H.264 video into raw I420 pictures (libavcodec where built in, every profile; else OpenH264)";
     const INPUTS: &'static [InputPortSpec] = &[H264_IN];
     const OUTPUTS: &'static [OutputPortSpec] = &[I420_OUT];
 
-    fn check(_: &H264DecodeParams) -> Vec<ParamIssue> {
-        Vec::new()
+    fn check(params: &H264DecodeParams) -> Vec<ParamIssue> {
+        match (params.decoder, libavcodec()) {
+            (DecoderChoice::Libavcodec, Err(why)) => vec![
+                ParamIssue::new("decoder", format!("libavcodec cannot be used: {why}"))
+                    .with_hint("leave `decoder` out to take what this build has"),
+            ],
+            _ => Vec::new(),
+        }
     }
 
-    fn build(_: &H264DecodeParams) -> Result<Box<dyn Node>, NodeError> {
-        Ok(transform_node(H264DecodeNode::default()))
+    fn build(params: &H264DecodeParams) -> Result<Box<dyn Node>, NodeError> {
+        Ok(transform_node(H264DecodeNode::new(params.decoder)?))
     }
 }
 
 /// The decoders of `h264_decode`, one per stream, also used where other
 /// kinds decode (links between hosts).
-#[derive(Default)]
 pub(crate) struct H264DecodeNode {
+    /// The decoder each stream gets.
+    chosen: Chosen,
     /// One decoder per stream, made on its first frame.
     streams: HashMap<StreamId, StreamDecoder>,
+    /// Pictures decoded beyond the one `process` gave, sent right after it.
+    ready: Vec<Frame>,
+}
+
+impl Default for H264DecodeNode {
+    /// The decoders `auto` chooses.
+    fn default() -> H264DecodeNode {
+        H264DecodeNode::new(DecoderChoice::Auto).expect("`auto` always finds a decoder")
+    }
+}
+
+/// A decoder of one stream's access units.
+enum Backend {
+    OpenH264(Decoder),
+    #[cfg(feature = "gstreamer")]
+    Libavcodec(LibavDecoder),
 }
 
 struct StreamDecoder {
-    decoder: Decoder,
+    backend: Backend,
     /// After an error, frames are skipped up to the next keyframe.
     broken: bool,
     /// The stream is coded in a way OpenH264 cannot decode (said once):
@@ -83,17 +178,29 @@ struct StreamDecoder {
 const MOST_PENDING: usize = 16;
 
 impl StreamDecoder {
-    /// A fresh OpenH264 decoder for one stream.
-    fn new() -> Result<StreamDecoder, NodeError> {
-        // Flushing after each call (the crate's default) breaks streams with
-        // B-frames; each call says whether to flush.
-        let decoder = Decoder::with_api_config(
-            OpenH264API::from_source(),
-            DecoderConfig::new().flush_after_decode(Flush::NoFlush),
-        )
-        .map_err(|err| NodeError::failed(format!("`h264_decode` cannot start OpenH264: {err}")))?;
+    /// A fresh decoder for one stream.
+    fn new(chosen: Chosen) -> Result<StreamDecoder, NodeError> {
+        let backend = match chosen {
+            Chosen::OpenH264 => {
+                // Flushing after each call (the crate's default) breaks streams
+                // with B-frames; each call says whether to flush.
+                let decoder = Decoder::with_api_config(
+                    OpenH264API::from_source(),
+                    DecoderConfig::new().flush_after_decode(Flush::NoFlush),
+                )
+                .map_err(|err| NodeError::failed(format!("`h264_decode` cannot start OpenH264: {err}")))?;
+                Backend::OpenH264(decoder)
+            }
+            #[cfg(feature = "gstreamer")]
+            Chosen::Libavcodec => Backend::Libavcodec(
+                LibavDecoder::new()
+                    .map_err(|err| NodeError::failed(format!("`h264_decode` cannot start libavcodec: {err}")))?,
+            ),
+            #[cfg(not(feature = "gstreamer"))]
+            Chosen::Libavcodec => unreachable!("libavcodec is never chosen in builds without GStreamer"),
+        };
         Ok(StreamDecoder {
-            decoder,
+            backend,
             broken: false,
             refused: false,
             pending: Vec::new(),
@@ -106,6 +213,9 @@ impl StreamDecoder {
     /// the first unreadable one is told once and counts the stream as
     /// refused; a readable one after it starts the stream on a fresh decoder.
     fn refuses(&mut self, frame: &Frame, ctx: &NodeContext) -> Result<bool, NodeError> {
+        if !matches!(self.backend, Backend::OpenH264(_)) {
+            return Ok(false);
+        }
         // A parameter set that does not parse is left to OpenH264 to reject.
         // Parameter sets come with keyframes; other frames are not searched.
         let format = frame
@@ -116,7 +226,7 @@ impl StreamDecoder {
             match h264_support::check(&format) {
                 Ok(()) if self.refused => {
                     tracing::info!(node = %ctx.id, stream = %frame.stream, "H.264 {format}: decoding resumes");
-                    *self = StreamDecoder::new()?;
+                    *self = StreamDecoder::new(Chosen::OpenH264)?;
                 }
                 Ok(()) => {}
                 Err(unreadable) if !self.refused => {
@@ -133,88 +243,59 @@ impl StreamDecoder {
         }
         Ok(self.refused)
     }
-}
 
-/// The pending frame that shows first.
-fn take_first(pending: &mut Vec<Frame>) -> Option<Frame> {
-    let first = (0..pending.len()).min_by_key(|&i| (pending[i].pts, pending[i].seq))?;
-    Some(pending.remove(first))
-}
-
-impl Transform for H264DecodeNode {
-    /// Sends the pictures the stream's decoder held back, and lets it go.
-    fn end_stream(&mut self, stream: &StreamId, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
-        match self.streams.remove(stream) {
-            Some(mut decoder) => Self::drain(&mut decoder, ctx),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// Sends the pictures the decoders held back for reordering.
-    fn flush(&mut self, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
-        let mut out = Vec::new();
-        for stream in self.streams.values_mut() {
-            match Self::drain(stream, ctx) {
-                Ok(frames) => out.extend(frames),
-                Err(err) => tracing::warn!(node = %ctx.id, "{err}"),
-            }
-        }
-        Ok(out)
-    }
-
-    fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
-        if frame.format != PixelFormat::Encoded(Codec::H264) {
-            return Err(NodeError::frame(format!(
-                "`h264_decode` takes H.264 access units, not `{}` frames",
-                frame.format
-            )));
-        }
-        let stream = match self.streams.entry(frame.stream.clone()) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(StreamDecoder::new()?),
-        };
-        if stream.refuses(&frame, ctx)? {
-            return Ok(None);
-        }
-        let data = frame.buffer.as_slice();
-        if stream.broken {
-            if !is_keyframe(data) {
-                return Err(NodeError::frame(format!(
-                    "`h264_decode` skipped frame {}: it needs a frame that did not decode; \
-                     decoding resumes at the next keyframe",
-                    frame.seq
-                )));
-            }
-            stream.broken = false;
-        }
-        let (seq, len) = (frame.seq, data.len());
+    /// Decodes `frame` and gives the pictures that came out.
+    fn decode(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
         let StreamDecoder {
-            decoder,
+            backend,
             broken,
             pending,
             reordered,
             ..
-        } = stream;
+        } = self;
+        let data = frame.buffer.as_slice();
+        let (seq, len) = (frame.seq, data.len());
         *reordered |= frame.dts.is_some();
-        let flush = if *reordered { Flush::NoFlush } else { Flush::Flush };
-        match decoder.decode_with_options(data, DecodeOptions::new().flush_after_decode(flush)) {
-            Ok(Some(picture)) => {
-                pending.push(frame);
-                let shown = take_first(pending).expect("the frame just pushed is pending");
-                let out = to_frame(&picture, &shown, ctx);
+        let decoded = match backend {
+            Backend::OpenH264(decoder) => {
+                let flush = if *reordered { Flush::NoFlush } else { Flush::Flush };
+                match decoder.decode_with_options(data, DecodeOptions::new().flush_after_decode(flush)) {
+                    Ok(Some(picture)) => {
+                        pending.push(frame);
+                        let shown = take_first(pending).expect("the frame just pushed is pending");
+                        let out = to_frame(&picture, &shown, ctx);
+                        if pending.len() > MOST_PENDING {
+                            pending.remove(0);
+                        }
+                        return out.map(|frame| vec![frame]);
+                    }
+                    Ok(None) => {
+                        // Parameter sets and SEI come out as nothing; a held-back picture will later.
+                        if frame_has_picture(&frame) {
+                            pending.push(frame);
+                        }
+                        return Ok(Vec::new());
+                    }
+                    Err(err) => Err(format!("OpenH264 error {:#x}", err.native_code())),
+                }
+            }
+            #[cfg(feature = "gstreamer")]
+            Backend::Libavcodec(decoder) => {
+                let pictures = decoder.decode(data, frame.pts, frame.dts);
+                if frame_has_picture(&frame) {
+                    pending.push(frame.clone());
+                }
+                pictures.map(|pictures| libav_frames(pictures, pending, ctx))
+            }
+        };
+        match decoded {
+            Ok(frames) => {
                 if pending.len() > MOST_PENDING {
                     pending.remove(0);
                 }
-                out.map(Some)
+                frames
             }
-            Ok(None) => {
-                // Parameter sets and SEI come out as nothing; a held-back picture will later.
-                if frame_has_picture(&frame) {
-                    pending.push(frame);
-                }
-                Ok(None)
-            }
-            Err(err) => {
+            Err(why) => {
                 *broken = true;
                 pending.clear();
                 let named = if frame.stream.is_default() {
@@ -223,31 +304,146 @@ impl Transform for H264DecodeNode {
                     format!(", stream `{}`", frame.stream)
                 };
                 Err(NodeError::frame(format!(
-                    "`h264_decode` could not decode frame {seq} ({len} bytes{named}): OpenH264 error {:#x}; \
-                     frames are skipped until the next keyframe",
-                    err.native_code()
+                    "`h264_decode` could not decode frame {seq} ({len} bytes{named}): {why}; \
+                     frames are skipped until the next keyframe"
                 )))
             }
         }
     }
+
+    /// The pictures the decoder still holds, matched to their frames.
+    fn drain(&mut self, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        let StreamDecoder { backend, pending, .. } = self;
+        match backend {
+            Backend::OpenH264(decoder) => {
+                let pictures = decoder.flush_remaining().map_err(|err| {
+                    NodeError::frame(format!(
+                        "`h264_decode` could not flush: OpenH264 error {:#x}",
+                        err.native_code()
+                    ))
+                })?;
+                let mut out = Vec::new();
+                for picture in pictures {
+                    let Some(shown) = take_first(pending) else { break };
+                    out.push(to_frame(&picture, &shown, ctx)?);
+                }
+                Ok(out)
+            }
+            #[cfg(feature = "gstreamer")]
+            Backend::Libavcodec(decoder) => libav_frames(decoder.drain(), pending, ctx),
+        }
+    }
+}
+
+/// The pending frame that shows first.
+fn take_first(pending: &mut Vec<Frame>) -> Option<Frame> {
+    let first = (0..pending.len()).min_by_key(|&i| (pending[i].pts, pending[i].seq))?;
+    Some(pending.remove(first))
+}
+
+/// Frames of libavcodec's pictures. A picture carries the time of the frame it
+/// was coded in; pending frames that show before it never gave a picture
+/// (libavcodec dropped them) and are counted as frame errors.
+#[cfg(feature = "gstreamer")]
+fn libav_frames(
+    pictures: Vec<libav_decode::Picture>,
+    pending: &mut Vec<Frame>,
+    ctx: &NodeContext,
+) -> Result<Vec<Frame>, NodeError> {
+    let mut out = Vec::with_capacity(pictures.len());
+    for picture in pictures {
+        let coded_in = picture
+            .pts()
+            .and_then(|pts| pending.iter().position(|frame| frame.pts == pts));
+        let shown = match coded_in {
+            Some(index) => {
+                let shown = pending.remove(index);
+                let before = pending.len();
+                pending.retain(|frame| frame.pts > shown.pts);
+                let lost = (before - pending.len()) as u64;
+                ctx.metrics.frame_errors.fetch_add(lost, Ordering::Relaxed);
+                shown
+            }
+            None => match take_first(pending) {
+                Some(shown) => shown,
+                None => continue,
+            },
+        };
+        out.push(picture.to_frame(&shown, ctx)?);
+    }
+    Ok(out)
+}
+
+impl Transform for H264DecodeNode {
+    /// Sends the pictures the stream's decoder held back, and lets it go.
+    fn end_stream(&mut self, stream: &StreamId, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        match self.streams.remove(stream) {
+            Some(mut decoder) => decoder.drain(ctx),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Sends the pictures the decoders held back for reordering.
+    fn flush(&mut self, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        let mut out = Vec::new();
+        for stream in self.streams.values_mut() {
+            match stream.drain(ctx) {
+                Ok(frames) => out.extend(frames),
+                Err(err) => tracing::warn!(node = %ctx.id, "{err}"),
+            }
+        }
+        Ok(out)
+    }
+
+    fn process(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Option<Frame>, NodeError> {
+        let mut pictures = self.decode(frame, ctx)?.into_iter();
+        let first = pictures.next();
+        self.ready.extend(pictures);
+        Ok(first)
+    }
+
+    fn ready(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.ready)
+    }
 }
 
 impl H264DecodeNode {
-    /// The pictures a stream's decoder still holds, matched to their frames.
-    fn drain(stream: &mut StreamDecoder, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
-        let StreamDecoder { decoder, pending, .. } = stream;
-        let pictures = decoder.flush_remaining().map_err(|err| {
-            NodeError::frame(format!(
-                "`h264_decode` could not flush: OpenH264 error {:#x}",
-                err.native_code()
-            ))
-        })?;
-        let mut out = Vec::new();
-        for picture in pictures {
-            let Some(shown) = take_first(pending) else { break };
-            out.push(to_frame(&picture, &shown, ctx)?);
+    /// Decoders of `choice`.
+    pub(crate) fn new(choice: DecoderChoice) -> Result<H264DecodeNode, NodeError> {
+        Ok(H264DecodeNode {
+            chosen: choice.resolve()?,
+            streams: HashMap::new(),
+            ready: Vec::new(),
+        })
+    }
+
+    /// Decodes one access unit: the pictures that came out, in presentation
+    /// order (none while a decoder holds pictures back to reorder them).
+    pub(crate) fn decode(&mut self, frame: Frame, ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
+        if frame.format != PixelFormat::Encoded(Codec::H264) {
+            return Err(NodeError::frame(format!(
+                "`h264_decode` takes H.264 access units, not `{}` frames",
+                frame.format
+            )));
         }
-        Ok(out)
+        let stream = match self.streams.entry(frame.stream.clone()) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(StreamDecoder::new(self.chosen)?),
+        };
+        if stream.refuses(&frame, ctx)? {
+            return Ok(Vec::new());
+        }
+        if stream.broken {
+            if !is_keyframe(frame.buffer.as_slice()) {
+                return Err(NodeError::frame(format!(
+                    "`h264_decode` skipped frame {}: it needs a frame that did not decode; \
+                     decoding resumes at the next keyframe",
+                    frame.seq
+                )));
+            }
+            stream.broken = false;
+        }
+        stream.decode(frame, ctx)
     }
 }
 
@@ -282,7 +478,7 @@ pub(crate) mod tests {
     use ooblex_runtime::{Buffer, Codec, Packet, PixelFormat, StreamId, Transform};
     use serde_json::json;
 
-    use super::H264DecodeNode;
+    use super::{DecoderChoice, H264DecodeNode, libavcodec};
     use crate::media::h264::tests::encoded_stream;
     use crate::media::h264_format::tests::x264_stream;
     use crate::test_util::kind;
@@ -300,12 +496,24 @@ pub(crate) mod tests {
             .collect()
     }
 
+    /// The decoders this build and machine have, as the `decoder` param names them.
+    fn decoders() -> Vec<&'static str> {
+        let mut decoders = vec!["openh264"];
+        decoders.extend(libavcodec().ok().map(|()| "libavcodec"));
+        decoders
+    }
+
     #[test]
     fn decodes_every_picture_at_its_size() {
-        let out = Harness::new(&kind("h264_decode"), json!({}))
-            .input("video", h264_frames(encoded_stream(6, 3)))
-            .run();
-        let video = out.video();
+        for decoder in decoders() {
+            let out = Harness::new(&kind("h264_decode"), json!({ "decoder": decoder }))
+                .input("video", h264_frames(encoded_stream(6, 3)))
+                .run();
+            every_picture_at_its_size(out.video());
+        }
+    }
+
+    fn every_picture_at_its_size(video: &[ooblex_runtime::Frame]) {
         assert_eq!(video.len(), 6);
         for (seq, frame) in video.iter().enumerate() {
             assert_eq!(
@@ -328,23 +536,25 @@ pub(crate) mod tests {
             })
         };
         let units = encoded_stream(6, 3);
-        let mut input: Vec<Packet> = on_stream(h264_frames(units[..3].to_vec())).collect();
-        input.push(Packet::StreamEnd(stream.clone()));
-        // A new publisher starts at a keyframe, on a fresh decoder.
-        input.extend(on_stream(h264_frames(units[3..].to_vec())));
-        let out = Harness::new(&kind("h264_decode"), json!({}))
-            .input_packets("video", input)
-            .run();
-        out.result.as_ref().expect("the node ends cleanly");
-        let sent: Vec<String> = out.packets["video"]
-            .iter()
-            .map(|packet| match packet {
-                Packet::Frame(frame) => frame.seq.to_string(),
-                Packet::StreamEnd(stream) => format!("end {stream}"),
-            })
-            .collect();
-        assert_eq!(sent, ["0", "1", "2", "end studio", "0", "1", "2"]);
-        assert_eq!(out.metrics.frame_errors.load(std::sync::atomic::Ordering::Relaxed), 0);
+        for decoder in decoders() {
+            let mut input: Vec<Packet> = on_stream(h264_frames(units[..3].to_vec())).collect();
+            input.push(Packet::StreamEnd(stream.clone()));
+            // A new publisher starts at a keyframe, on a fresh decoder.
+            input.extend(on_stream(h264_frames(units[3..].to_vec())));
+            let out = Harness::new(&kind("h264_decode"), json!({ "decoder": decoder }))
+                .input_packets("video", input)
+                .run();
+            out.result.as_ref().expect("the node ends cleanly");
+            let sent: Vec<String> = out.packets["video"]
+                .iter()
+                .map(|packet| match packet {
+                    Packet::Frame(frame) => frame.seq.to_string(),
+                    Packet::StreamEnd(stream) => format!("end {stream}"),
+                })
+                .collect();
+            assert_eq!(sent, ["0", "1", "2", "end studio", "0", "1", "2"], "{decoder}");
+            assert_eq!(out.metrics.frame_errors.load(std::sync::atomic::Ordering::Relaxed), 0);
+        }
     }
 
     #[test]
@@ -362,13 +572,17 @@ pub(crate) mod tests {
             .input("video", pictures)
             .run();
         let ctx = bare_context("decode");
-        let mut decode = H264DecodeNode {
-            streams: Default::default(),
-        };
-        for frame in encoded.video() {
-            let seq = frame.seq;
-            let shown = decode.process(frame.clone(), &ctx).expect("decodes");
-            assert_eq!(shown.map(|f| f.seq), Some(seq), "frame {seq} is shown at once");
+        for choice in [DecoderChoice::Openh264, DecoderChoice::Auto] {
+            let mut decode = H264DecodeNode::new(choice).expect("the decoder starts");
+            for frame in encoded.video() {
+                let seq = frame.seq;
+                let shown = decode.process(frame.clone(), &ctx).expect("decodes");
+                assert_eq!(
+                    shown.map(|f| f.seq),
+                    Some(seq),
+                    "frame {seq} is shown at once ({choice:?})"
+                );
+            }
         }
     }
 
@@ -399,7 +613,7 @@ pub(crate) mod tests {
         // After a stream end, a new High 10 publisher on the key is refused anew.
         input.push(Packet::StreamEnd(StreamId::new("studio")));
         input.extend(on_stream("studio", x264(3, "yuv420p10le")));
-        let out = Harness::new(&kind("h264_decode"), json!({}))
+        let out = Harness::new(&kind("h264_decode"), json!({ "decoder": "openh264" }))
             .input_packets("video", input)
             .run();
         out.result.as_ref().expect("refusing a stream does not stop the node");
@@ -419,16 +633,51 @@ pub(crate) mod tests {
 
     #[test]
     fn a_monochrome_stream_decodes_with_grey_chroma() {
-        let out = Harness::new(&kind("h264_decode"), json!({}))
-            .input("video", h264_frames(x264_stream(2, &["-pix_fmt", "gray"])))
-            .run();
-        let video = out.video();
-        assert_eq!(video.len(), 2);
-        assert!(
-            video[0].plane(1).iter().all(|&v| v.abs_diff(128) <= 2),
-            "{:?}",
-            &video[0].plane(1)[..8]
-        );
+        for decoder in decoders() {
+            let out = Harness::new(&kind("h264_decode"), json!({ "decoder": decoder }))
+                .input("video", h264_frames(x264_stream(2, &["-pix_fmt", "gray"])))
+                .run();
+            let video = out.video();
+            assert_eq!(video.len(), 2, "{decoder}");
+            assert!(
+                video[0].plane(1).iter().all(|&v| v.abs_diff(128) <= 2),
+                "{decoder}: {:?}",
+                &video[0].plane(1)[..8]
+            );
+        }
+    }
+
+    #[test]
+    fn libavcodec_decodes_what_openh264_cannot() {
+        if libavcodec().is_err() {
+            return;
+        }
+        // 4:4:4, 10-bit, interlaced and four slices per picture.
+        let formats: [&[&str]; 4] = [
+            &["-pix_fmt", "yuv444p"],
+            &["-pix_fmt", "yuv420p10le"],
+            &["-pix_fmt", "yuv420p", "-flags", "+ildct+ilme"],
+            &["-pix_fmt", "yuv420p", "-slices", "4"],
+        ];
+        for args in formats {
+            let out = Harness::new(&kind("h264_decode"), json!({ "decoder": "libavcodec" }))
+                .input("video", h264_frames(x264_stream(8, args)))
+                .run();
+            out.result.as_ref().expect("the node ends cleanly");
+            let video = out.video();
+            let seqs: Vec<u64> = video.iter().map(|frame| frame.seq).collect();
+            assert_eq!(seqs, (0..8).collect::<Vec<_>>(), "{args:?}: every picture, in order");
+            for frame in video {
+                assert_eq!(
+                    (frame.format, frame.width, frame.height),
+                    (PixelFormat::I420, 64, 48),
+                    "{args:?}"
+                );
+            }
+            let count = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(count(&out.metrics.streams_refused), 0, "{args:?}");
+            assert_eq!(count(&out.metrics.frame_errors), 0, "{args:?}");
+        }
     }
 
     #[test]
@@ -436,7 +685,7 @@ pub(crate) mod tests {
         let mut units = encoded_stream(8, 4);
         // Frame 1 (a P frame) is replaced by garbage with a slice header.
         units[1] = vec![0, 0, 0, 1, 0x41, 0xff, 0x13, 0x37, 0x00, 0xde, 0xad];
-        let out = Harness::new(&kind("h264_decode"), json!({}))
+        let out = Harness::new(&kind("h264_decode"), json!({ "decoder": "openh264" }))
             .input("video", h264_frames(units))
             .run();
         out.result.as_ref().expect("a corrupt frame does not stop the node");

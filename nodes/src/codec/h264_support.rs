@@ -56,7 +56,8 @@ impl Unreadable {
             "`h264_decode` cannot decode {named}: it is H.264 {}, and OpenH264 decodes only 8-bit 4:2:0 \
              progressive H.264 (Constrained Baseline, Main and High profiles), not {}; its frames are dropped \
              until it sends a keyframe OpenH264 can decode (a publisher that comes back with new settings is \
-             decoded again); hint: {}",
+             decoded again); hint: {}; or let libavcodec decode it: leave out `decoder: openh264`, in a build \
+             with `--features gstreamer` on a machine with gstreamer1.0-libav",
             self.format,
             self.lacks.join(" or "),
             Hint(self)

@@ -7,6 +7,7 @@
 mod capture;
 pub(crate) mod gst_sink;
 pub(crate) mod gst_source;
+pub(crate) mod libav_decode;
 mod pipeline;
 pub(crate) mod rtmp_sink;
 pub(crate) mod rtsp_source;

@@ -317,10 +317,12 @@ impl Receiver {
                 self.key
             );
         }
-        let decoded = h264.decoders.process(frame, ctx);
-        match decoded {
-            Ok(Some(picture)) => self.send_picture(picture, outputs, ctx),
-            Ok(None) => {}
+        match h264.decoders.decode(frame, ctx) {
+            Ok(pictures) => {
+                for picture in pictures {
+                    self.send_picture(picture, outputs, ctx);
+                }
+            }
             Err(err) => self.reject(ctx, &err.to_string(), Reason::H264),
         }
     }

@@ -111,8 +111,8 @@ pub(crate) mod tests {
     use crate::media::h264::tests::encoded_stream;
 
     /// Access units of a 64x48 stream of `frames` pictures that ffmpeg's
-    /// libx264 encodes with `args` (`-pix_fmt yuv444p`, ...): each ends at its
-    /// slice (one slice per picture), the first holds the parameter sets.
+    /// libx264 encodes with `args` (`-pix_fmt yuv444p`, `-slices 4`, ...): each
+    /// holds one picture's slices, the first also the parameter sets.
     pub(crate) fn x264_stream(frames: u32, args: &[&str]) -> Vec<Vec<u8>> {
         let path = crate::test_util::temp_path("x264.h264");
         let out = std::process::Command::new("ffmpeg")
@@ -130,12 +130,21 @@ pub(crate) mod tests {
         let _ = std::fs::remove_file(&path);
         let mut units = Vec::new();
         let mut unit = Vec::new();
+        let mut has_slice = false;
         for nal in nal_units(&stream) {
+            let slice = matches!(nal_type(nal), 1..=5);
+            // A slice whose first macroblock is 0 (`ue(v)` 0 is a single 1 bit) starts a picture.
+            let starts_picture = !slice || nal.get(1).is_some_and(|byte| byte & 0x80 != 0);
+            if has_slice && starts_picture {
+                units.push(std::mem::take(&mut unit));
+                has_slice = false;
+            }
             unit.extend_from_slice(&[0, 0, 0, 1]);
             unit.extend_from_slice(nal);
-            if matches!(nal_type(nal), 1..=5) {
-                units.push(std::mem::take(&mut unit));
-            }
+            has_slice |= slice;
+        }
+        if has_slice {
+            units.push(unit);
         }
         units
     }

@@ -43,6 +43,12 @@ pub trait Transform: Send + 'static {
     fn flush(&mut self, _ctx: &NodeContext) -> Result<Vec<Frame>, NodeError> {
         Ok(Vec::new())
     }
+
+    /// Called after each `process`: frames it made beyond the one it returned
+    /// (a decoder that gave two pictures for one access unit), sent right after.
+    fn ready(&mut self) -> Vec<Frame> {
+        Vec::new()
+    }
 }
 
 /// Consumes frames, on a blocking thread.
@@ -149,6 +155,7 @@ impl<T: Transform> Node for TransformNode<T> {
                     Err(err @ NodeError::Frame(_)) => skip_frame(ctx, &err),
                     Err(err) => return Err(err),
                 }
+                transform.ready().into_iter().for_each(|frame| out.blocking_send(frame));
             }
             for frame in transform.flush(ctx)? {
                 out.blocking_send(frame);
