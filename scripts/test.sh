@@ -27,6 +27,10 @@ pkg-config --exists gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0 gstreame
 gst-inspect-1.0 x264enc >/dev/null 2>&1 ||
     missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
         gstreamer1.0-libav gstreamer1.0-rtsp)
+# libavcodec's H.264 decoder, which `h264_decode` takes where GStreamer has it.
+gst-inspect-1.0 avdec_h264 >/dev/null 2>&1 || missing+=(gstreamer1.0-libav)
+# libjpeg-turbo, which the JPEG encoders load at run time.
+/sbin/ldconfig -p | grep -q 'libturbojpeg\.so\.0 ' || missing+=(libturbojpeg0)
 # A real browser for the HLS player test.
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || missing+=(chromium chromium-driver)
 if ((${#missing[@]})); then

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::media::jpeg;
 use crate::media::raw::{ALL_RAW, RawView};
+use crate::media::turbojpeg::TurboEncoder;
 
 /// Default JPEG quality.
 pub const DEFAULT_QUALITY: u8 = 80;
@@ -61,10 +62,13 @@ impl Transform for JpegEncodeNode {
     }
 }
 
-/// Encodes raw frames into JPEG buffers for node kind `node`.
+/// Encodes raw frames into JPEG buffers for node kind `node`, with
+/// libjpeg-turbo where the machine has it (`libturbojpeg0`), otherwise with
+/// the pure-Rust encoder; the log says once which.
 pub(crate) struct FrameEncoder {
     node: &'static str,
     quality: u8,
+    turbo: Option<TurboEncoder>,
     /// Where pictures are encoded before they go into a pooled buffer; it
     /// keeps the room of the largest so far.
     scratch: Vec<u8>,
@@ -73,9 +77,19 @@ pub(crate) struct FrameEncoder {
 impl FrameEncoder {
     /// An encoder at `quality` (1..=100).
     pub fn new(node: &'static str, quality: u8) -> FrameEncoder {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        let turbo = TurboEncoder::new();
+        SAID.call_once(|| match &turbo {
+            Ok(_) => tracing::info!("JPEG is encoded with libjpeg-turbo"),
+            Err(why) => tracing::info!(
+                "JPEG is encoded with the built-in encoder, several times slower than libjpeg-turbo ({why}; \
+                 install it with `apt-get install libturbojpeg0`)"
+            ),
+        });
         FrameEncoder {
             node,
             quality,
+            turbo: turbo.ok(),
             scratch: Vec::new(),
         }
     }
@@ -88,8 +102,11 @@ impl FrameEncoder {
     pub fn encode(&mut self, frame: &Frame, alloc: &FrameAllocator) -> Result<Buffer, NodeError> {
         let view = RawView::of(frame, self.node, ALL_RAW)?;
         self.scratch.clear();
-        jpeg::encode(&view, self.quality, &mut self.scratch)
-            .map_err(|err| NodeError::frame(format!("`{}`: {err}", self.node)))?;
+        match &mut self.turbo {
+            Some(turbo) => turbo.encode(&view, self.quality, &mut self.scratch),
+            None => jpeg::encode(&view, self.quality, &mut self.scratch),
+        }
+        .map_err(|err| NodeError::frame(format!("`{}`: {err}", self.node)))?;
         Ok(alloc.copy_from(&self.scratch))
     }
 }

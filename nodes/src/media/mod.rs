@@ -12,4 +12,5 @@ pub(crate) mod jpeg;
 pub(crate) mod pixels;
 pub(crate) mod raw;
 pub(crate) mod text;
+pub(crate) mod turbojpeg;
 pub(crate) mod y4m;

@@ -61,6 +61,16 @@ impl<'a> Plane<'a> {
         self.shape.bytes_per_pixel
     }
 
+    /// Bytes from the start of one row to the start of the next.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// The plane's bytes from its first row on, padding included.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
     /// Row `y`, without padding.
     pub fn row(&self, y: usize) -> &'a [u8] {
         let start = y * self.stride;
