@@ -5,9 +5,10 @@
 #           same library, Debian's build, same settings), GStreamer's x264enc and
 #           ffmpeg's libx264 (both -preset ultrafast, Constrained Baseline), all
 #           at the same bitrate;
-#   decode: Ooblex's h264_decode (OpenH264) against GStreamer's openh264dec and
-#           avdec_h264 and ffmpeg's own H.264 decoder, all decoding the file
-#           Ooblex encoded.
+#   decode: Ooblex's h264_decode with OpenH264 and, in a build with the
+#           gstreamer feature, with libavcodec, against GStreamer's openh264dec
+#           (avdec_h264 for libavcodec) and avdec_h264 and ffmpeg's own H.264
+#           decoder, all decoding the file Ooblex encoded.
 # Ooblex's numbers are the nodes' mean time per frame (`ooblex bench`), which
 # leaves out reading the file, each measured alone (the decoder is fed Ooblex's
 # MP4 over RTMP by ffmpeg); ffmpeg's include reading (its -benchmark real time);
@@ -15,7 +16,7 @@
 # of the same pipeline without the codec (start-up and reading left out).
 #
 # Usage: scripts/bench-h264.sh [SIZES...]   (default: 1280x720 1920x1080)
-# Needs a release build (cargo build --release), ffmpeg and gst-launch-1.0
+# Needs a release build (cargo build --release [--features gstreamer]), ffmpeg and gst-launch-1.0
 # with gstreamer1.0-plugins-{bad,ugly} and gstreamer1.0-libav.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,9 +70,10 @@ nodes:
     params: { path: "$tmp/ooblex.mp4" }
 EOF
     "$bin" bench "$tmp/encode.yaml" --warmup 0 --duration 120 --json "$tmp/encode.json" >/dev/null 2>&1
-    # Decoding alone: ffmpeg sends that MP4 over RTMP as fast as it is taken.
-    port=$(free_port)
-    cat > "$tmp/decode.yaml" <<EOF
+    # Decoding alone, with each decoder: ffmpeg sends that MP4 over RTMP as fast as it is taken.
+    for decoder in openh264 libavcodec; do
+        port=$(free_port)
+        cat > "$tmp/decode.yaml" <<EOF
 version: 1
 name: bench-h264-decode
 nodes:
@@ -80,24 +82,34 @@ nodes:
     params: { listen: "127.0.0.1:$port", app: live, key: bench }
   decode:
     kind: h264_decode
+    params: { decoder: $decoder }
     inputs: { video: { from: rtmp, policy: block } }
   out:
     kind: null_sink
     inputs: { video: { from: decode, policy: block } }
 EOF
-    "$bin" bench "$tmp/decode.yaml" --warmup 0 --duration 8 --json "$tmp/decode.json" >/dev/null 2>&1 &
-    bench=$!
-    sleep 1
-    ffmpeg -v error -nostdin -i "$tmp/ooblex.mp4" -c copy -f flv "rtmp://127.0.0.1:$port/live/bench"
-    wait $bench
-    read -r encode_ms decode_ms < <(python3 - "$tmp/encode.json" "$tmp/decode.json" $frames <<'EOF'
+        if ! "$bin" validate "$tmp/decode.yaml" >/dev/null 2>&1; then
+            echo "no $decoder in this build (cargo build --release --features gstreamer)" >&2
+            echo '[{"nodes": []}]' > "$tmp/decode-$decoder.json"
+            continue
+        fi
+        "$bin" bench "$tmp/decode.yaml" --warmup 0 --duration 8 --json "$tmp/decode-$decoder.json" >/dev/null 2>&1 &
+        bench=$!
+        sleep 1
+        ffmpeg -v error -nostdin -i "$tmp/ooblex.mp4" -c copy -f flv "rtmp://127.0.0.1:$port/live/bench"
+        wait $bench
+    done
+    read -r encode_ms decode_ms libav_ms < <(python3 - "$tmp/encode.json" "$tmp/decode-openh264.json" \
+        "$tmp/decode-libavcodec.json" $frames <<'EOF'
 import json, sys
 def mean(path, name):
-    node = next(n for n in json.load(open(path))[0]["nodes"] if n["node"] == name)
-    if node["frames_out"] != int(sys.argv[3]):
-        sys.exit(f"{name} gave {node['frames_out']} pictures, not {sys.argv[3]}")
+    node = next((n for n in json.load(open(path))[0]["nodes"] if n["node"] == name), None)
+    if node is None:
+        return "nan"
+    if node["frames_out"] != int(sys.argv[4]):
+        sys.exit(f"{name} gave {node['frames_out']} pictures, not {sys.argv[4]}")
     return node["process_ms"]["mean"]
-print(mean(sys.argv[1], "encode"), mean(sys.argv[2], "decode"))
+print(mean(sys.argv[1], "encode"), mean(sys.argv[2], "decode"), mean(sys.argv[3], "decode"))
 EOF
 )
     x264=$(ffmpeg_seconds -i "$tmp/in.y4m" -threads 1 -c:v libx264 -preset ultrafast -profile:v baseline \
@@ -113,17 +125,20 @@ EOF
     gst_parse=$(gst_seconds $parsed ! fakesink)
     gst_openh264dec=$(gst_seconds $parsed ! openh264dec ! fakesink)
     gst_avdec=$(gst_seconds $parsed ! avdec_h264 max-threads=1 ! fakesink)
-    python3 - "$size" "$frames" "$encode_ms" "$decode_ms" "$x264" "$native" "$gst_read" "$gst_openh264enc" \
-        "$gst_x264" "$gst_parse" "$gst_openh264dec" "$gst_avdec" <<'EOF'
+    python3 - "$size" "$frames" "$encode_ms" "$decode_ms" "$libav_ms" "$x264" "$native" "$gst_read" \
+        "$gst_openh264enc" "$gst_x264" "$gst_parse" "$gst_openh264dec" "$gst_avdec" <<'EOF'
 import sys
 size, frames = sys.argv[1], int(sys.argv[2])
-enc, dec, x264, native, read, oenc, genc, parse, odec, avdec = map(float, sys.argv[3:])
+enc, dec, libav, x264, native, read, oenc, genc, parse, odec, avdec = map(float, sys.argv[3:])
 per_frame = lambda seconds: seconds * 1000 / frames
 ms = lambda value: f"{value:.2f} ms ({1000 / value:.0f} fps)"
-for work, ours, same, gst, ffmpeg in (
+rows = [
     ("encode", enc, per_frame(oenc - read), per_frame(genc - read), per_frame(x264)),
-    ("decode", dec, per_frame(odec - parse), per_frame(avdec - parse), per_frame(native)),
-):
+    ("decode (OpenH264)", dec, per_frame(odec - parse), per_frame(avdec - parse), per_frame(native)),
+]
+if libav == libav:  # not NaN: the build has libavcodec, whose same codec is avdec_h264
+    rows.append(("decode (libavcodec)", libav, per_frame(avdec - parse), per_frame(avdec - parse), per_frame(native)))
+for work, ours, same, gst, ffmpeg in rows:
     print(f"| {work} | {size} | {ms(ours)} | {ms(same)} | {ms(gst)} | {ms(ffmpeg)} | {ours / same:.2f} | {ours / ffmpeg:.2f} |")
 EOF
 done

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::h264_decode::H264DecodeNode;
 use crate::link::zenoh_sink::check_key;
 use crate::media::aac::AUDIO_OUT;
+use crate::media::jpeg::RgbDecoder;
 use crate::media::pixels::convert;
 use crate::media::raw::{ALL_RAW, RawView, new_picture};
 use crate::params::RawFormat;
@@ -185,7 +186,7 @@ impl Node for ZenohSourceNode {
             let outputs = Outputs::of(ctx)?;
             let mut receiver = Receiver {
                 formats: params.formats(),
-                decode_jpeg: params.decode_jpeg,
+                jpeg: params.decode_jpeg.then(RgbDecoder::new),
                 h264: params.decode_h264.then(|| H264Receiver::new(subscriber.queue())),
                 logged: HashSet::new(),
                 key: params.key.clone(),
@@ -258,7 +259,8 @@ impl H264Receiver {
 /// What decides where a received frame goes.
 struct Receiver {
     formats: FormatSet,
-    decode_jpeg: bool,
+    /// With `decode_jpeg`.
+    jpeg: Option<RgbDecoder>,
     /// With `decode_h264`.
     h264: Option<H264Receiver>,
     /// The reasons already logged: each is logged once, then only counted.
@@ -277,10 +279,13 @@ impl Receiver {
                     self.reject(ctx, &reason, Reason::Format);
                 }
             }
-            PixelFormat::Encoded(Codec::Jpeg) if self.decode_jpeg => match decode_jpeg(&frame, self.formats, ctx) {
-                Ok(picture) => outputs.video.blocking_send(picture),
-                Err(err) => self.reject(ctx, &err.to_string(), Reason::Jpeg),
-            },
+            PixelFormat::Encoded(Codec::Jpeg) if self.jpeg.is_some() => {
+                let decoder = self.jpeg.as_mut().expect("checked just above");
+                match decode_jpeg(decoder, &frame, self.formats, ctx) {
+                    Ok(picture) => outputs.video.blocking_send(picture),
+                    Err(err) => self.reject(ctx, &err.to_string(), Reason::Jpeg),
+                }
+            }
             PixelFormat::Encoded(Codec::Jpeg) => outputs.jpeg.blocking_send(frame),
             PixelFormat::Encoded(Codec::H264) if self.h264.is_some() => self.decode_h264(frame, outputs, ctx),
             PixelFormat::Encoded(Codec::H264) => outputs.h264.blocking_send(frame),
@@ -373,13 +378,16 @@ impl Receiver {
 }
 
 /// The raw picture of a JPEG frame, in rgb24 when `formats` has it, else in its first.
-fn decode_jpeg(frame: &Frame, formats: FormatSet, ctx: &NodeContext) -> Result<Frame, NodeError> {
-    let decoded = image::load_from_memory_with_format(frame.buffer.as_slice(), image::ImageFormat::Jpeg)
-        .map_err(|err| NodeError::frame(format!("a JPEG picture does not decode: {err}")))?
-        .into_rgb8();
-    let (width, height) = decoded.dimensions();
-    let rgb = frame.with_picture(ctx.alloc.copy_from(decoded.as_raw()), PixelFormat::Rgb24, width, height);
-    in_one_of(rgb, formats, ctx)
+fn decode_jpeg(
+    decoder: &mut RgbDecoder,
+    frame: &Frame,
+    formats: FormatSet,
+    ctx: &NodeContext,
+) -> Result<Frame, NodeError> {
+    let (rgb, width, height) = decoder
+        .decode(frame.buffer.as_slice(), &ctx.alloc)
+        .map_err(|err| NodeError::frame(format!("a JPEG picture does not decode: {err}")))?;
+    in_one_of(frame.with_picture(rgb, PixelFormat::Rgb24, width, height), formats, ctx)
 }
 
 /// `picture` as it is when `formats` has its format, else converted to the

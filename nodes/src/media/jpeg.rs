@@ -1,15 +1,45 @@
 //! JPEG encoding of raw frames with `jpeg-encoder`, shared by `jpeg_encode`
-//! and `mjpeg_sink`.
+//! and `mjpeg_sink` where libjpeg-turbo is missing, and JPEG decoding to RGB.
 //!
 //! RGB(A) and gray8 go to the encoder as they are. I420 and NV12 are handed
 //! over as YCbCr rows (limited range widened to JPEG's full range through
 //! lookup tables), so they are never converted to RGB and back.
 
 use jpeg_encoder::{ColorType, Encoder, ImageBuffer, JpegColorType, rgb_to_ycbcr};
-use ooblex_runtime::PixelFormat;
+use ooblex_runtime::{Buffer, FrameAllocator, PixelFormat};
 
 use crate::media::pixels::{CHROMA_TO_FULL, Y_TO_GRAY};
 use crate::media::raw::{Plane, RawView};
+use crate::media::turbojpeg::TurboDecoder;
+
+/// Decodes JPEG files to packed RGB, with libjpeg-turbo where the machine has
+/// it, straight into a pooled buffer, otherwise with the `image` crate.
+pub(crate) struct RgbDecoder {
+    turbo: Option<TurboDecoder>,
+}
+
+impl RgbDecoder {
+    pub fn new() -> RgbDecoder {
+        RgbDecoder {
+            turbo: TurboDecoder::new().ok(),
+        }
+    }
+
+    /// The RGB picture of `jpeg`, in a buffer from `alloc`, with its width and height.
+    pub fn decode(&mut self, jpeg: &[u8], alloc: &FrameAllocator) -> Result<(Buffer, u32, u32), String> {
+        if let Some(turbo) = &mut self.turbo {
+            let size = turbo.size(jpeg)?;
+            let mut rgb = alloc.alloc(size.0 * size.1 * 3);
+            turbo.decode_rgb(jpeg, size, &mut rgb)?;
+            return Ok((rgb.freeze(), size.0 as u32, size.1 as u32));
+        }
+        let decoded = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)
+            .map_err(|err| err.to_string())?
+            .into_rgb8();
+        let (width, height) = decoded.dimensions();
+        Ok((alloc.copy_from(decoded.as_raw()), width, height))
+    }
+}
 
 /// Encodes `view` at `quality` (1..=100), appending the JPEG file to `out`.
 /// Fails, with a message, on pictures larger than JPEG allows.

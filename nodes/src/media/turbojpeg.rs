@@ -4,7 +4,8 @@
 //!
 //! I420 and NV12 go in as planes (limited range widened to JPEG's full range
 //! on the way), never converted to RGB; RGB(A) and gray8 go in as they are.
-//! The JPEG is written straight into the caller's vector.
+//! The JPEG is written straight into the caller's vector. Decoding gives RGB,
+//! written straight into the frame buffer.
 #![allow(unsafe_code)] // Calls into the C library; each call says why it is sound.
 
 use std::ffi::{CStr, c_char, c_int, c_uchar, c_ulong, c_void};
@@ -54,6 +55,12 @@ struct Api {
         c_int,
         c_int,
     ) -> c_int,
+    init_decompress: unsafe extern "C" fn() -> Handle,
+    header:
+        unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut c_int, *mut c_int, *mut c_int, *mut c_int) -> c_int,
+    #[allow(clippy::type_complexity)]
+    decompress:
+        unsafe extern "C" fn(Handle, *const c_uchar, c_ulong, *mut c_uchar, c_int, c_int, c_int, c_int, c_int) -> c_int,
     /// Keeps the functions above loaded.
     _library: Library,
 }
@@ -93,6 +100,9 @@ fn load() -> Result<Api, String> {
         buf_size: symbol!("tjBufSize"),
         compress: symbol!("tjCompress2"),
         compress_planes: symbol!("tjCompressFromYUVPlanes"),
+        init_decompress: symbol!("tjInitDecompress"),
+        header: symbol!("tjDecompressHeader3"),
+        decompress: symbol!("tjDecompress2"),
         _library: library,
     })
 }
@@ -143,9 +153,9 @@ impl TurboEncoder {
         };
         // SAFETY: a pure function of its arguments.
         let room = unsafe { (self.api.buf_size)(width, height, subsamp) };
-        let start = out.len();
-        out.resize(start + room as usize, 0);
-        let mut dest = out[start..].as_mut_ptr();
+        // Room for the largest JPEG of this picture, left unwritten: TurboJPEG fills it.
+        out.reserve(room as usize);
+        let mut dest = out.spare_capacity_mut().as_mut_ptr().cast::<c_uchar>();
         let mut size = room;
         let flags = TJFLAG_NOREALLOC | TJFLAG_FASTDCT;
         let status = match view.format {
@@ -160,8 +170,8 @@ impl TurboEncoder {
                 let source = plane.bytes();
                 assert!(source.len() >= plane.stride() * (view.height - 1) + plane.row(0).len());
                 // SAFETY: `source` holds `height` rows `pitch` apart of `width`
-                // pixels in `pixel_format`; `dest` has the `room` bytes
-                // tjBufSize asked for, and NOREALLOC keeps TurboJPEG inside it.
+                // pixels in `pixel_format`; `dest` has room for the `room`
+                // bytes tjBufSize asked for, and NOREALLOC keeps TurboJPEG inside it.
                 unsafe {
                     (self.api.compress)(
                         self.handle,
@@ -204,12 +214,12 @@ impl TurboEncoder {
             }
         };
         if status != 0 {
-            out.truncate(start);
-            // SAFETY: the handle is live; the message is a NUL-terminated string it owns.
-            let message = unsafe { CStr::from_ptr((self.api.error)(self.handle)) };
-            return Err(format!("libjpeg-turbo: {}", message.to_string_lossy()));
+            return Err(failure(self.api, self.handle));
         }
-        out.truncate(start + size as usize);
+        assert!(size <= room, "TurboJPEG stays inside the buffer it was given");
+        // SAFETY: TurboJPEG wrote the `size` bytes after the vector's end,
+        // within the room reserved for it.
+        unsafe { out.set_len(out.len() + size as usize) };
         Ok(())
     }
 
@@ -255,6 +265,89 @@ impl TurboEncoder {
 impl Drop for TurboEncoder {
     fn drop(&mut self) {
         // SAFETY: the handle came from tjInitCompress and is destroyed once.
+        unsafe { (self.api.destroy)(self.handle) };
+    }
+}
+
+/// A TurboJPEG decompressor, giving packed RGB.
+pub(crate) struct TurboDecoder {
+    api: &'static Api,
+    handle: Handle,
+}
+
+// SAFETY: as for `TurboEncoder`.
+unsafe impl Send for TurboDecoder {}
+
+impl TurboDecoder {
+    /// A decompressor, when libjpeg-turbo loads.
+    pub fn new() -> Result<TurboDecoder, String> {
+        let api = api()?;
+        // SAFETY: no preconditions; a null handle is the error.
+        let handle = unsafe { (api.init_decompress)() };
+        if handle.is_null() {
+            return Err("libjpeg-turbo could not start a decompressor".to_string());
+        }
+        Ok(TurboDecoder { api, handle })
+    }
+
+    /// The width and height of the JPEG file `jpeg`.
+    pub fn size(&mut self, jpeg: &[u8]) -> Result<(usize, usize), String> {
+        let (mut width, mut height, mut subsamp, mut colorspace) = (0, 0, 0, 0);
+        // SAFETY: `jpeg` is `len` readable bytes; the outputs are valid ints.
+        let status = unsafe {
+            (self.api.header)(
+                self.handle,
+                jpeg.as_ptr(),
+                jpeg.len() as c_ulong,
+                &mut width,
+                &mut height,
+                &mut subsamp,
+                &mut colorspace,
+            )
+        };
+        if status != 0 || width <= 0 || height <= 0 {
+            return Err(failure(self.api, self.handle));
+        }
+        Ok((width as usize, height as usize))
+    }
+
+    /// Decodes `jpeg`, of `size` (from [`TurboDecoder::size`]), into `rgb`:
+    /// tight rows of packed RGB, `width * height * 3` bytes.
+    pub fn decode_rgb(&mut self, jpeg: &[u8], size: (usize, usize), rgb: &mut [u8]) -> Result<(), String> {
+        let (width, height) = size;
+        assert_eq!(rgb.len(), width * height * 3, "room for the whole picture");
+        // SAFETY: `jpeg` is readable; `rgb` holds `height` rows of `width`
+        // RGB pixels, `width * 3` apart, as the arguments say.
+        let status = unsafe {
+            (self.api.decompress)(
+                self.handle,
+                jpeg.as_ptr(),
+                jpeg.len() as c_ulong,
+                rgb.as_mut_ptr(),
+                width as c_int,
+                (width * 3) as c_int,
+                height as c_int,
+                TJPF_RGB,
+                TJFLAG_FASTDCT,
+            )
+        };
+        if status != 0 {
+            return Err(failure(self.api, self.handle));
+        }
+        Ok(())
+    }
+}
+
+/// What went wrong in the last call on `handle`, in TurboJPEG's words.
+fn failure(api: &Api, handle: Handle) -> String {
+    // SAFETY: the handle is live; the message is a NUL-terminated string it owns.
+    let message = unsafe { CStr::from_ptr((api.error)(handle)) };
+    format!("libjpeg-turbo: {}", message.to_string_lossy())
+}
+
+impl Drop for TurboDecoder {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from tjInitDecompress and is destroyed once.
         unsafe { (self.api.destroy)(self.handle) };
     }
 }
@@ -318,6 +411,31 @@ mod tests {
                     "{format} at {quality}: off by {ours:?} (largest, mean), the built-in encoder by {built_in:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_jpeg_decodes_back_to_its_picture_and_garbage_is_an_error() {
+        let (mut encoder, mut decoder) = (TurboEncoder::new().expect("loads"), TurboDecoder::new().expect("loads"));
+        let (w, h) = (37, 21);
+        let rgb: Vec<u8> = (0..w * h * 3)
+            .map(|i| ((i / 3) % w * 3 + (i % 3) * 40 + 10) as u8)
+            .collect();
+        let mut jpeg = Vec::new();
+        encoder
+            .encode(&RawView::tight(&rgb, PixelFormat::Rgb24, w, h), 95, &mut jpeg)
+            .expect("encodes");
+        let size = decoder.size(&jpeg).expect("a JPEG header");
+        assert_eq!(size, (w, h));
+        let mut back = vec![0; w * h * 3];
+        decoder.decode_rgb(&jpeg, size, &mut back).expect("decodes");
+        let (worst, mean) = difference(&back, &rgb);
+        assert!(worst <= 24 && mean <= 2.0, "off by {worst} at most, {mean} on average");
+        for garbage in [&b"not a jpeg"[..], &jpeg[..jpeg.len() / 3], &[]] {
+            let decoded = decoder
+                .size(garbage)
+                .and_then(|size| decoder.decode_rgb(garbage, size, &mut back));
+            assert!(decoded.is_err(), "{} bytes of garbage", garbage.len());
         }
     }
 
