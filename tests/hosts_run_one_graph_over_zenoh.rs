@@ -120,11 +120,13 @@ fn an_h264_link_gives_raw_video_on_the_other_host() {
     let dir = scratch("h264-link");
     let port = free_port();
     let graph = format!(
-        "version: 1\nname: h264-link\nhosts:\n  stage: {{ listen: [\"tcp/127.0.0.1:{port}\"] }}\n  gpu: {{ connect: [\"tcp/127.0.0.1:{port}\"] }}\nnodes:\n  cam: {{ kind: test_pattern, params: {{ width: 320, height: 240, fps: 30 }}, host: stage }}\n  log: {{ kind: json_sink, params: {{ path: out.jsonl }}, inputs: {{ video: {{ from: cam, link: {{ codec: h264, bitrate: 1000 }} }} }}, host: gpu }}\n  preview: {{ kind: mjpeg_sink, params: {{ name: preview }}, inputs: {{ video: {{ from: cam, link: {{ codec: h264 }} }} }}, host: gpu }}\n"
+        "version: 1\nname: h264-link\nhosts:\n  stage: {{ listen: [\"tcp/127.0.0.1:{port}\"] }}\n  gpu: {{ connect: [\"tcp/127.0.0.1:{port}\"] }}\nnodes:\n  cam: {{ kind: test_pattern, params: {{ width: 320, height: 240, fps: 30 }}, host: stage }}\n  log: {{ kind: json_sink, params: {{ path: out.jsonl }}, inputs: {{ video: {{ from: cam, policy: block, link: {{ codec: h264, bitrate: 1000 }} }} }}, host: gpu }}\n  preview: {{ kind: mjpeg_sink, params: {{ name: preview }}, inputs: {{ video: {{ from: cam, policy: block, link: {{ codec: h264 }} }} }}, host: gpu }}\n"
     );
     std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
     // The sender runs and encodes before anyone receives: the receiver that
-    // comes gets a keyframe at once, not up to a second later.
+    // comes gets a keyframe at once, not up to a second later. The inputs
+    // block, so that what is counted is the wait for that keyframe, not
+    // frames a loaded machine drops behind it (which then wait for the next).
     let stage = host(&dir, "stage");
     std::thread::sleep(Duration::from_secs(2));
     let gpu = host(&dir, "gpu");

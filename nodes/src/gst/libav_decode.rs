@@ -27,8 +27,9 @@ const H264_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au";
 const PIPELINE: &str = "avdec_h264 name=decode thread-type=slice std-compliance=normal \
      ! deinterlace fields=top method=linear ! videoconvert ! appsink name=pictures sync=false async=false wait-on-eos=false";
 
-/// Whether libavcodec decoding can be used: GStreamer starts and has
-/// `avdec_h264`, `deinterlace` and `videoconvert`. Looked up once.
+/// Whether libavcodec decoding can be used: GStreamer starts, has
+/// `avdec_h264` and `deinterlace` (`videoconvert` comes with GStreamer's base
+/// plugins), and a decoder starts. Found out once per process.
 pub(crate) fn available() -> Result<(), String> {
     static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
     FOUND
@@ -42,11 +43,13 @@ pub(crate) fn available() -> Result<(), String> {
             .filter(|(element, _)| gst::ElementFactory::find(element).is_none())
             .map(|(element, package)| format!("`{element}` (install {package})"))
             .collect();
-            if missing.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("GStreamer has no {}", missing.join(" and no ")))
+            if !missing.is_empty() {
+                return Err(format!("GStreamer has no {}", missing.join(" and no ")));
             }
+            // One decoder built and let go loads libavcodec now, at start:
+            // otherwise the first stream's keyframe would wait for it while
+            // the frames behind it fill the queue.
+            LibavDecoder::new().map(drop)
         })
         .clone()
 }
@@ -103,11 +106,13 @@ impl LibavDecoder {
             buffer.set_pts(clock_time(pts));
             buffer.set_dts(dts.map(clock_time));
         }
-        if let Err(flow) = self.feed.push(buffer) {
-            return Err(self
-                .failure()
-                .unwrap_or_else(|| format!("libavcodec stopped ({flow:?})")));
+        let pushed = self.feed.push(buffer);
+        // Read every frame, so that the bus's other messages (the decoder's
+        // warnings on a damaged stream) are let go instead of piling up.
+        if let Some(message) = self.failure() {
+            return Err(message);
         }
+        pushed.map_err(|flow| format!("libavcodec stopped ({flow:?})"))?;
         Ok(self.take())
     }
 
@@ -124,7 +129,8 @@ impl LibavDecoder {
             .collect()
     }
 
-    /// The first error the decoder posted, with GStreamer's message.
+    /// The first error the decoder posted, with GStreamer's message; the
+    /// other messages waiting on the bus are dropped.
     fn failure(&self) -> Option<String> {
         let message = self.bus.pop_filtered(&[gst::MessageType::Error])?;
         match message.view() {

@@ -12,6 +12,9 @@ use crate::media::pixels::{CHROMA_TO_FULL, Y_TO_GRAY};
 use crate::media::raw::{Plane, RawView};
 use crate::media::turbojpeg::TurboDecoder;
 
+/// The most pixels a decoded JPEG may have: 8K UHD.
+const MOST_PIXELS: usize = 7680 * 4320;
+
 /// Decodes JPEG files to packed RGB, with libjpeg-turbo where the machine has
 /// it, straight into a pooled buffer, otherwise with the `image` crate.
 pub(crate) struct RgbDecoder {
@@ -29,6 +32,14 @@ impl RgbDecoder {
     pub fn decode(&mut self, jpeg: &[u8], alloc: &FrameAllocator) -> Result<(Buffer, u32, u32), String> {
         if let Some(turbo) = &mut self.turbo {
             let size = turbo.size(jpeg)?;
+            // The header is the sender's word: a picture claimed larger than
+            // 8K is refused before any memory is taken for it.
+            if size.0 * size.1 > MOST_PIXELS {
+                return Err(format!(
+                    "a {}x{} JPEG has more pixels than are decoded (8K, 7680x4320)",
+                    size.0, size.1
+                ));
+            }
             let mut rgb = alloc.alloc(size.0 * size.1 * 3);
             turbo.decode_rgb(jpeg, size, &mut rgb)?;
             return Ok((rgb.freeze(), size.0 as u32, size.1 as u32));
@@ -178,5 +189,28 @@ mod tests {
                 assert!(got.abs_diff(want) <= 6, "{format}: got {px:?}, want {expected:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_jpeg_that_claims_to_be_huge_is_refused_before_memory_is_taken() {
+        let (w, h) = (16, 8);
+        let mut jpeg = Vec::new();
+        encode(
+            &RawView::tight(&vec![90; w * h * 3], PixelFormat::Rgb24, w, h),
+            80,
+            &mut jpeg,
+        )
+        .expect("encodes");
+        let mut decoder = RgbDecoder::new();
+        let alloc = FrameAllocator::new();
+        assert_eq!(decoder.decode(&jpeg, &alloc).expect("decodes").1, 16);
+        // The frame header (SOF0): marker, length, precision, height, width.
+        let sof = jpeg
+            .windows(2)
+            .position(|pair| pair == [0xff, 0xc0])
+            .expect("a baseline frame header");
+        jpeg[sof + 5..sof + 9].copy_from_slice(&[0x75, 0x30, 0x75, 0x30]);
+        let refused = decoder.decode(&jpeg, &alloc).expect_err("30000x30000 is refused");
+        assert!(decoder.turbo.is_none() || refused.contains("30000x30000"), "{refused}");
     }
 }
