@@ -77,14 +77,17 @@ if [ "$(cat target/hls.js/version 2>/dev/null)" != "$hlsjs_version" ]; then
     echo "$hlsjs_version" >target/hls.js/version
 fi
 
-# Every feature the tests cover: GStreamer (with the RTSP camera stand-in) and ONNX Runtime.
-features=ooblex/onnxruntime,ooblex/test-rtsp-camera
+# Every feature the tests cover: GStreamer (with the RTSP camera stand-in), hosts
+# (zenoh) and ONNX Runtime.
+features=ooblex/onnxruntime,ooblex/test-rtsp-camera,ooblex/hosts
 
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+# The default build (no GStreamer, no hosts) compiles other code paths.
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --workspace --locked --features "$features"

@@ -2,7 +2,8 @@
 //! directory, with real input (ffmpeg publishing H.264 and AAC at 720p as OBS
 //! does, where the graph has an `rtmp_source`), and every one of its sinks
 //! takes frames: validating is not enough. A graph that names hosts runs both
-//! ways: in one process, and as one `ooblex run --host` process per host.
+//! ways: in one process, and (in builds with the `hosts` feature) as one
+//! `ooblex run --host` process per host.
 
 mod support;
 
@@ -140,12 +141,14 @@ fn every_shipped_graph_brings_frames_to_each_of_its_sinks() {
             .flatten()
             .map(|(h, _)| h.clone())
             .collect();
-        if !hosts.is_empty() {
+        if !hosts.is_empty() && cfg!(feature = "hosts") {
             let (across, _) = frames_at_sinks(graph, &hosts);
             assert_eq!(across.keys().collect::<Vec<_>>(), sinks.keys().collect::<Vec<_>>());
             eprintln!("{graph} on hosts {hosts:?}: {across:?}");
             placed += 1;
         }
     }
-    assert!(placed >= 1, "a shipped graph runs across hosts");
+    if cfg!(feature = "hosts") {
+        assert!(placed >= 1, "a shipped graph runs across hosts");
+    }
 }

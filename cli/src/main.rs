@@ -38,9 +38,18 @@ enum Command {
         kind: Option<String>,
     },
     /// Send a new version of a graph to every host, which applies its part as a hot reload.
+    #[cfg(feature = "hosts")]
     Deploy(cmd::deploy::DeployArgs),
     /// Show each host of a graph (up, down, since when) and its nodes.
+    #[cfg(feature = "hosts")]
     Status(cmd::status::StatusArgs),
+    /// `deploy` and `status` in a build without hosts: they say how to get them.
+    #[cfg(not(feature = "hosts"))]
+    #[command(name = "deploy", alias = "status", hide = true)]
+    WithoutHosts {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        _args: Vec<String>,
+    },
     /// Measure a graph's throughput and the cost of each node, headless.
     Bench(cmd::bench::BenchArgs),
     /// List, check or download the models effects run (`models/*.yaml`).
@@ -67,8 +76,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => cmd::run::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        #[cfg(feature = "hosts")]
         Command::Status(args) => cmd::status::run(args),
+        #[cfg(feature = "hosts")]
         Command::Deploy(args) => cmd::deploy::run(args),
+        #[cfg(not(feature = "hosts"))]
+        Command::WithoutHosts { .. } => Err(anyhow::anyhow!(
+            "this ooblex was built without the `hosts` feature, which `deploy` and `status` need\n\
+             help: rebuild with `cargo build --release --features hosts`"
+        )),
         Command::Models(command) => cmd::models::run(command),
         Command::Validate { files } => cmd::validate::run(&files),
         Command::Schema { check } => cmd::schema::run(check.as_deref()),

@@ -18,6 +18,7 @@ mod format;
 #[cfg(feature = "gstreamer")]
 mod gst;
 mod infer;
+#[cfg(feature = "hosts")]
 mod link;
 mod media;
 mod params;
@@ -70,8 +71,11 @@ pub use infer::generic::{FitParam, Infer, InferParams};
 pub use infer::object_detect::{ObjectDetect, ObjectDetectParams};
 pub use infer::params::{BackendChoosesThreads, DefaultThreads, InferenceParams, OneThread};
 pub use infer::style_transfer::{StyleRef, StyleTransfer, StyleTransferParams};
+#[cfg(feature = "hosts")]
 pub use link::links;
+#[cfg(feature = "hosts")]
 pub use link::zenoh_sink::{Congestion, Encode, ZenohSink, ZenohSinkParams};
+#[cfg(feature = "hosts")]
 pub use link::zenoh_source::{ReceivePolicy, ZenohSource, ZenohSourceParams};
 pub use params::RawFormat;
 pub use sink::hls_sink::{HlsSink, HlsSinkParams};
@@ -126,9 +130,18 @@ pub fn register_all(registry: &mut Registry) {
     registry.register::<BackgroundReplace>();
     registry.register::<BackgroundRemove>();
     registry.register::<StyleTransfer>();
-    registry.register::<ZenohSource>();
-    registry.register::<ZenohSink>();
-    registry.set_links(links());
+    #[cfg(feature = "hosts")]
+    {
+        registry.register::<ZenohSource>();
+        registry.register::<ZenohSink>();
+        registry.set_links(links());
+    }
+    #[cfg(not(feature = "hosts"))]
+    registry.not_built(
+        &["zenoh_source", "zenoh_sink"],
+        "it comes with the `hosts` feature: rebuild with `cargo build --release --features hosts` \
+         (see the README)",
+    );
     #[cfg(not(feature = "gstreamer"))]
     registry.not_built(
         &[

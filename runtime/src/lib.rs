@@ -22,6 +22,7 @@ mod pool;
 mod reload;
 mod streams;
 pub mod testing;
+#[cfg(feature = "hosts")]
 mod transport;
 
 pub use buffer::{Buffer, BufferMut, DEFAULT_POOL_FLOOR, ForeignBytes, ForeignBytesMut, ForeignPool, FrameAllocator};
@@ -72,14 +73,21 @@ pub use packet::Packet;
 pub use pool::PoolStats;
 pub use reload::{DEBOUNCE, GraphController, ReloadError, Reloaded, Reloader, WatchGuard, watch_file};
 pub use streams::{Picture, StreamPublisher, StreamRegistry};
+#[cfg(feature = "hosts")]
 pub use transport::config::{LinkCredentials, TransportConfig};
+#[cfg(feature = "hosts")]
 pub use transport::deploy::{
     DEPLOY_TIMEOUT, DeployAnswer, DeployService, Deployment, deploy, deploy_key, serve_deployments,
 };
+#[cfg(feature = "hosts")]
 pub use transport::link::{FramePublisher, FrameSubscriber, Memory};
+#[cfg(feature = "hosts")]
 pub use transport::presence::{
     HostStatus, NodeStatus, PeerState, Presence, STATUS_TIMEOUT, announce, host_key, reach_hosts, status_key, unix_ms,
 };
+#[cfg(feature = "hosts")]
 pub use transport::session::{Transport, TransportError, check_key_expr};
+#[cfg(feature = "hosts")]
 pub use transport::shm::{FRAMES_IN_FLIGHT, ShmPool};
+#[cfg(feature = "hosts")]
 pub use transport::wire::{MAX_SIDE, WIRE_VERSION, WireError};

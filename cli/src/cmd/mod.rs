@@ -1,12 +1,15 @@
 //! One module per subcommand.
 
 pub mod bench;
+#[cfg(feature = "hosts")]
 pub mod deploy;
 pub mod graph;
+pub mod host_part;
 pub mod models;
 pub mod nodes;
 pub mod run;
 pub mod schema;
+#[cfg(feature = "hosts")]
 pub mod status;
 pub mod validate;
 

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ooblex_runtime::{
-    Access, AllowedHost, AllowedOrigin, ControlState, GraphController, RunningGraph, RuntimeEnv, ServeError, Transport,
-    TransportConfig, TransportError, announce, bind, place, router, serve_deployments, watch_file,
+    Access, AllowedHost, AllowedOrigin, ControlState, GraphController, RunningGraph, ServeError, bind, router,
+    watch_file,
 };
 
+use super::host_part;
 use crate::status_line::StatusLine;
 
 /// How long nodes get to drain their queues on stop.
@@ -67,7 +68,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let graph = match &args.host {
-        Some(host) => place(&graph, host, &ooblex_nodes::registry())?,
+        Some(host) => host_part::place_part(&graph, host)?,
         None => graph,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -107,23 +108,9 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
         Err(err) => return Err(err.into()),
     };
     let address = listener.local_addr().context("the bound socket has an address")?;
-    let env = RuntimeEnv {
-        transport: Transport::new(TransportConfig::for_part(&graph.spec, args.host.as_deref())),
-        ..RuntimeEnv::default()
-    };
-    // Listen now, so that the other hosts find this one whatever its links,
-    // and say who this is.
+    let env = host_part::env(&graph, args.host.as_deref());
     let presence = match &args.host {
-        Some(host) => Some(
-            announce(&env.transport, &graph.name, host, env.metrics.clone())
-                .await
-                .map_err(|err| match err {
-                    TransportError::Open { .. } => anyhow::anyhow!(
-                        "{err}\nhelp: another process may listen on that endpoint; check `hosts:` in the graph"
-                    ),
-                    other => other.into(),
-                })?,
-        ),
+        Some(host) => Some(host_part::announce_host(&env, &graph, host).await?),
         None => None,
     };
     let access = Access::new(address, args.token.clone())
@@ -165,7 +152,7 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
     let controller = controller.placing(args.host.clone());
     let _deployments = match &args.host {
         Some(host) => {
-            Some(serve_deployments(&env.transport, &graph_name, host, args.token.clone(), reloader.clone()).await?)
+            Some(host_part::take_deployments(&env, &graph_name, host, args.token.clone(), reloader.clone()).await?)
         }
         None => None,
     };
@@ -205,7 +192,7 @@ async fn run_graph(graph: ooblex_runtime::ValidatedGraph, args: RunArgs) -> anyh
         .any(|n| n.state == ooblex_runtime::NodeState::Failed);
     running.stop(DRAIN_GRACE).await;
     drop(presence);
-    env.transport.close().await;
+    host_part::close(&env).await;
     server.abort();
     if !stopped_by_signal {
         tracing::info!("every node has ended");

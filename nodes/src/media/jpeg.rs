@@ -13,14 +13,17 @@ use crate::media::raw::{Plane, RawView};
 use crate::media::turbojpeg::TurboDecoder;
 
 /// The most pixels a decoded JPEG may have: 8K UHD.
+#[cfg_attr(not(feature = "hosts"), allow(dead_code))] // used by JPEG links between hosts
 const MOST_PIXELS: usize = 7680 * 4320;
 
 /// Decodes JPEG files to packed RGB, with libjpeg-turbo where the machine has
 /// it, straight into a pooled buffer, otherwise with the `image` crate.
+#[cfg_attr(not(feature = "hosts"), allow(dead_code))] // used by JPEG links between hosts
 pub(crate) struct RgbDecoder {
     turbo: Option<TurboDecoder>,
 }
 
+#[cfg_attr(not(feature = "hosts"), allow(dead_code))] // used by JPEG links between hosts
 impl RgbDecoder {
     pub fn new() -> RgbDecoder {
         RgbDecoder {

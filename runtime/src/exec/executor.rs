@@ -20,7 +20,9 @@ use crate::metrics::{MetricsRegistry, NodeMetrics, NodeState};
 use crate::node::context::NodeContext;
 use crate::node::shutdown::Shutdown;
 use crate::streams::StreamRegistry;
+#[cfg(feature = "hosts")]
 use crate::transport::session::Transport;
+#[cfg(feature = "hosts")]
 use crate::transport::shm::ShmPool;
 
 /// How long a node stopped by a reload gets to end before it is aborted.
@@ -39,6 +41,7 @@ pub struct RuntimeEnv {
     /// Events for `/api/events`.
     pub events: EventBus,
     /// The zenoh session for links to other processes.
+    #[cfg(feature = "hosts")]
     pub transport: Transport,
 }
 
@@ -52,6 +55,7 @@ impl Default for RuntimeEnv {
             metrics,
             streams: StreamRegistry::default(),
             events: EventBus::default(),
+            #[cfg(feature = "hosts")]
             transport: Transport::default(),
         }
     }
@@ -216,19 +220,32 @@ impl RunningGraph {
         self.env.metrics.remove(id);
     }
 
-    fn start_node(&mut self, node: &ResolvedNode) {
-        // A node that feeds another process on this machine writes its frames
-        // in shared memory, which the other process reads in place.
-        let born_shared = self
+    /// Frame memory for node `id`: a node that feeds another process on this
+    /// machine writes its frames in shared memory, which the other process
+    /// reads in place.
+    #[cfg(feature = "hosts")]
+    fn alloc_for(&self, id: &str) -> FrameAllocator {
+        let feeds_shared = self
             .graph
             .links
             .iter()
-            .any(|link| link.sends && link.shared_memory && link.from == node.id);
-        let alloc = if born_shared {
-            self.env.alloc.with_foreign(Arc::new(ShmPool::new(&node.id)))
+            .any(|link| link.sends && link.shared_memory && link.from == id);
+        if feeds_shared {
+            self.env.alloc.with_foreign(Arc::new(ShmPool::new(id)))
         } else {
             self.env.alloc.clone()
-        };
+        }
+    }
+
+    /// Frame memory for node `id`: the process's heap pool, as no edge leaves
+    /// a build without hosts.
+    #[cfg(not(feature = "hosts"))]
+    fn alloc_for(&self, _id: &str) -> FrameAllocator {
+        self.env.alloc.clone()
+    }
+
+    fn start_node(&mut self, node: &ResolvedNode) {
+        let alloc = self.alloc_for(&node.id);
         let env = &self.env;
         let metrics = Arc::new(NodeMetrics::new(&node.id, node.kind.name));
         env.metrics.insert(metrics.clone());
@@ -273,16 +290,18 @@ impl RunningGraph {
                 env.clone(),
             );
             move || {
-                NodeContext::new(
-                    &id,
-                    named_inputs.clone(),
-                    outputs.clone(),
-                    alloc.clone(),
-                    shutdown.clone(),
-                    metrics.clone(),
-                    env.streams.clone(),
+                with_links(
+                    NodeContext::new(
+                        &id,
+                        named_inputs.clone(),
+                        outputs.clone(),
+                        alloc.clone(),
+                        shutdown.clone(),
+                        metrics.clone(),
+                        env.streams.clone(),
+                    ),
+                    &env,
                 )
-                .with_transport(env.transport.clone())
             }
         };
         let finish_outputs = Arc::new(AtomicBool::new(true));
@@ -323,4 +342,16 @@ impl RunningGraph {
             },
         );
     }
+}
+
+/// `context` with the process's links to other processes (its zenoh session).
+#[cfg(feature = "hosts")]
+fn with_links(context: NodeContext, env: &RuntimeEnv) -> NodeContext {
+    context.with_transport(env.transport.clone())
+}
+
+/// `context` as it is: a build without hosts has no links to other processes.
+#[cfg(not(feature = "hosts"))]
+fn with_links(context: NodeContext, _env: &RuntimeEnv) -> NodeContext {
+    context
 }

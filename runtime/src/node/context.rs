@@ -12,6 +12,7 @@ use crate::metrics::NodeMetrics;
 use crate::node::shutdown::Shutdown;
 use crate::packet::Packet;
 use crate::streams::StreamRegistry;
+#[cfg(feature = "hosts")]
 use crate::transport::session::Transport;
 
 /// The receiving end of an input port.
@@ -107,6 +108,7 @@ pub struct NodeContext {
     /// Streams served over HTTP (MJPEG, snapshots).
     pub streams: StreamRegistry,
     /// The process's zenoh session, for links to other processes.
+    #[cfg(feature = "hosts")]
     pub transport: Transport,
     inputs: Vec<(String, Arc<Queue>)>,
     outputs: Vec<(String, Arc<Hub>)>,
@@ -129,6 +131,7 @@ impl NodeContext {
             shutdown,
             metrics,
             streams,
+            #[cfg(feature = "hosts")]
             transport: Transport::default(),
             inputs,
             outputs,
@@ -136,6 +139,7 @@ impl NodeContext {
     }
 
     /// The context with links to other processes going through `transport`.
+    #[cfg(feature = "hosts")]
     pub fn with_transport(mut self, transport: Transport) -> NodeContext {
         self.transport = transport;
         self
