@@ -145,6 +145,15 @@ pub fn wait_for(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+/// Whether the `/health` body `health` says the graph runs with no node still
+/// starting: `ready`, or nodes that all started though some fail (a graph
+/// whose camera is unreachable never gets ready).
+fn started(health: &str) -> bool {
+    let health: serde_json::Value = serde_json::from_str(health).unwrap_or_default();
+    let nodes = health["nodes"].as_object();
+    health["ready"] == true || nodes.is_some_and(|nodes| !nodes.is_empty() && !nodes.contains_key("starting"))
+}
+
 /// A running `ooblex run` process, killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -169,7 +178,8 @@ impl Server {
     }
 
     /// Starts `command`, an `ooblex run` that listens on `listen`, and waits
-    /// until `/health` answers there.
+    /// until `/health` answers there with every node past starting (sources
+    /// take input from then on).
     pub fn start_command(mut command: Command, listen: &str) -> Server {
         let child = command
             .stdout(Stdio::piped())
@@ -187,12 +197,12 @@ impl Server {
                 let _ = server.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
                 panic!("ooblex exited early ({status}):\n{err}");
             }
-            if server.get("/health").is_ok() {
+            if server.get("/health").is_ok_and(|health| started(&health)) {
                 return server;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("ooblex did not answer /health within 20 s");
+        panic!("ooblex did not answer /health with every node started within 20 s");
     }
 
     /// GET `path`, returning the body as text.

@@ -1,5 +1,7 @@
 //! The routes of the control plane.
 
+use std::collections::BTreeMap;
+
 use axum::body::{Body, Bytes};
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -17,6 +19,7 @@ use crate::control::page::INDEX_HTML;
 use crate::control::redact::scrub_event;
 use crate::control::state::ControlState;
 use crate::hls::content_type;
+use crate::metrics::NodeState;
 use crate::reload::{ReloadError, Reloaded};
 
 /// The HTTP app: `/`, `/health`, `/metrics`, `/api/graph`, `/api/streams`,
@@ -37,9 +40,18 @@ pub fn router(state: ControlState) -> Router {
         .with_state(state)
 }
 
+/// `ready` once the graph runs and no node is starting or waiting to restart:
+/// from then on every source takes input (an `rtmp_source` has its port).
 async fn health(State(state): State<ControlState>) -> Json<serde_json::Value> {
+    let mut nodes = BTreeMap::<NodeState, usize>::new();
+    for snapshot in state.env.metrics.snapshots() {
+        *nodes.entry(snapshot.state).or_default() += 1;
+    }
+    let settling = nodes.contains_key(&NodeState::Starting) || nodes.contains_key(&NodeState::Restarting);
     Json(json!({
         "status": "ok",
+        "ready": state.reloader.get().is_some() && !settling,
+        "nodes": nodes,
         "uptime_s": state.started.elapsed().as_secs_f64(),
         "version": env!("CARGO_PKG_VERSION"),
     }))

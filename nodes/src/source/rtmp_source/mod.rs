@@ -98,9 +98,20 @@ impl NodeKind for RtmpSource {
         issues
     }
 
+    /// Binds the port here, so that a node reported running takes publishers.
     fn build(params: &RtmpSourceParams) -> Result<Box<dyn Node>, NodeError> {
+        let listener = std::net::TcpListener::bind(&params.listen)
+            .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+            .map_err(|err| {
+                NodeError::startup(format!(
+                    "`rtmp_source` cannot listen on {}: {err}; hint: another program (or node) \
+                     may hold the port: pick another `listen`",
+                    params.listen
+                ))
+            })?;
         Ok(Box::new(RtmpSourceNode {
             params: params.clone(),
+            listener,
             streams: Arc::default(),
         }))
     }
@@ -108,6 +119,8 @@ impl NodeKind for RtmpSource {
 
 struct RtmpSourceNode {
     params: RtmpSourceParams,
+    /// Bound and non-blocking; taken over by tokio when the node runs.
+    listener: std::net::TcpListener,
     streams: Streams,
 }
 
@@ -156,27 +169,27 @@ impl Server {
 
 impl Node for RtmpSourceNode {
     fn run(self: Box<Self>, ctx: NodeContext) -> BoxFuture<'static, Result<(), NodeError>> {
+        let RtmpSourceNode {
+            params,
+            listener,
+            streams,
+        } = *self;
         async move {
             let out = ctx
                 .first_output()
                 .ok_or_else(|| NodeError::failed("`rtmp_source` needs its output port"))?;
-            let listener = TcpListener::bind(&self.params.listen).await.map_err(|err| {
-                NodeError::startup(format!(
-                    "`rtmp_source` cannot listen on {}: {err}; hint: another program (or node) \
-                     may hold the port: pick another `listen`",
-                    self.params.listen
-                ))
-            })?;
-            let key = self.params.key.as_deref().unwrap_or("<any key>");
+            let listener = TcpListener::from_std(listener)
+                .map_err(|err| NodeError::failed(format!("`rtmp_source` cannot poll its socket: {err}")))?;
+            let key = params.key.as_deref().unwrap_or("<any key>");
             tracing::info!(
                 node = %ctx.id,
                 "RTMP: publish to rtmp://{}/{}/{key}",
-                self.params.listen,
-                self.params.app
+                params.listen,
+                params.app
             );
             let server = Arc::new(Server {
-                params: self.params.clone(),
-                streams: self.streams.clone(),
+                params: params.clone(),
+                streams,
                 out,
                 audio: ctx
                     .output(AUDIO_OUT.name)
