@@ -2,7 +2,7 @@
 # Runs every check: formatting, lints, all tests (which start the real binary
 # and talk to it over HTTP, ffmpeg, ffprobe and a headless browser), graph
 # validation and schema drift.
-# Installs what the tests need when it is missing: ffmpeg, curl, nasm, npm, iproute2, GStreamer,
+# Installs what the tests need when it is missing: ffmpeg, curl, nasm, npm, iproute2, openssl, GStreamer,
 # Chromium and its WebDriver (Debian packages; nasm builds OpenH264's assembly,
 # without which it is 2-3x slower), hls.js with npm, eclipse-zenoh (the Python
 # zenoh client) with pip, and the ONNX
@@ -19,6 +19,8 @@ command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # `ip netns` stands a second machine up for the tests of links between hosts.
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+# openssl makes the certificates of the tests of TLS links.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # GStreamer 1.22 for the `gstreamer` feature: headers to build against, the
 # elements its node kinds use (x264, RTSP, RTMP, decoders) and the RTSP server
 # the tests stand a camera up with.

@@ -211,6 +211,52 @@ fn a_password_written_where_its_variable_goes() {
 }
 
 #[test]
+fn links_with_certificates_take_tls_endpoints_only() {
+    let errors = errors("invalid-link-tls.yaml");
+    let found: Vec<(String, Option<String>, u32)> = errors
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.error.to_string(),
+                d.error.hint(),
+                d.span.expect("errors have a place").line,
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 2, "{}", errors.render(false));
+    assert!(
+        found[0]
+            .0
+            .contains("host `gpu`: `tcp/stage.local:7447` would carry frames in clear"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].1.as_deref().is_some_and(|hint| hint.contains("write `tls/`")),
+        "{found:?}"
+    );
+    assert_eq!(found[0].2, 7);
+    assert!(found[1].0.contains("`key` must name a PEM file"), "{found:?}");
+    assert_eq!(found[1].2, 9);
+}
+
+#[test]
+fn a_tls_endpoint_without_certificates() {
+    let (error, line) = single("invalid-tls-without-certificates.yaml");
+    assert!(
+        error
+            .to_string()
+            .contains("host `stage`: `tls/0.0.0.0:7447` is a TLS endpoint"),
+        "{error}"
+    );
+    assert!(
+        error.hint().is_some_and(|hint| hint.contains("links: { tls:")),
+        "{error}"
+    );
+    assert_eq!(line, 4);
+}
+
+#[test]
 fn params_unknown_field() {
     let (error, line) = single("invalid-params-unknown-field.yaml");
     assert!(

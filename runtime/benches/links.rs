@@ -57,8 +57,7 @@ fn transport(listen: Option<&str>, connect: Option<&str>) -> Transport {
     Transport::new(TransportConfig {
         listen: listen.into_iter().map(String::from).collect(),
         connect: connect.into_iter().map(String::from).collect(),
-        multicast_scouting: false,
-        auth: None,
+        ..TransportConfig::default()
     })
 }
 

@@ -188,6 +188,18 @@ pub enum GraphError {
         /// Hosts that are defined.
         defined: Vec<String>,
     },
+    /// A host's endpoint does not match how the graph secures its links.
+    #[error("host `{host}`: `{endpoint}` {problem}")]
+    LinkEndpoint {
+        /// The host.
+        host: String,
+        /// The endpoint as written.
+        endpoint: String,
+        /// What is wrong with it.
+        problem: String,
+        /// How to fix it.
+        fix: String,
+    },
     /// A node's params do not fit its kind.
     #[error("invalid params for node `{node}` ({kind}): {message}")]
     InvalidParams {
@@ -263,6 +275,7 @@ impl GraphError {
                 "define it under `hosts:` (`{host}: {{ listen: [\"tcp/0.0.0.0:7447\"] }}`) or remove `host:`"
             )),
             GraphError::UndefinedHost { defined, .. } => Some(format!("defined hosts: {}", one_of(defined))),
+            GraphError::LinkEndpoint { fix, .. } => Some(fix.clone()),
             GraphError::InvalidParams { hint, kind, .. } => hint
                 .clone()
                 .or_else(|| Some(format!("`ooblex nodes {kind}` lists its params"))),

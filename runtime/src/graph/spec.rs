@@ -43,6 +43,25 @@ pub struct LinksSpec {
     /// user/password authentication): a peer without them cannot join.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<LinkAuth>,
+    /// Certificates for `tls/` endpoints: every host proves itself with
+    /// `cert` and accepts only peers whose certificate `ca` signed (mutual
+    /// TLS), so links between machines are encrypted and closed to strangers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<LinkTls>,
+}
+
+/// The PEM files of a graph's TLS links, relative to the directory `ooblex`
+/// runs in; each host (and `ooblex status`, `ooblex deploy`) reads its own copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkTls {
+    /// The certificate authority that signed every host's certificate.
+    pub ca: String,
+    /// This host's certificate; it names every address peers reach the host
+    /// by (`IP:192.168.1.4` or `DNS:stage.local` as subject alternative names).
+    pub cert: String,
+    /// The private key of `cert`. Keep it readable by its user only.
+    pub key: String,
 }
 
 /// The user and password of a graph's links.

@@ -151,6 +151,26 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
         }
     }
 
+    if let Some(tls) = spec.links.as_ref().and_then(|l| l.tls.as_ref()) {
+        for (field, path) in [("ca", &tls.ca), ("cert", &tls.cert), ("key", &tls.key)] {
+            if path.trim().is_empty() {
+                out.push(Diagnostic::new(
+                    GraphError::InvalidValue {
+                        message: format!("`{field}` must name a PEM file"),
+                        context: "`links.tls`".into(),
+                    },
+                    at(&["links", "tls", field], false),
+                ));
+            }
+        }
+    }
+    for (host, side, index, error) in endpoint_issues(spec) {
+        out.push(Diagnostic::new(
+            error,
+            at(&["hosts", host, side, &index.to_string()], false),
+        ));
+    }
+
     let mut kinds: HashMap<&str, &KindInfo> = HashMap::new();
     let mut factories: HashMap<&str, Arc<dyn NodeFactory>> = HashMap::new();
     for (id, node) in &spec.nodes {
@@ -482,6 +502,42 @@ fn link_issues(link: &LinkSpec) -> Vec<(&'static str, String)> {
                 "bitrate",
                 "`bitrate` is for `codec: h264`; add `codec: h264` or remove it".into(),
             ));
+        }
+    }
+    issues
+}
+
+/// Endpoints whose protocol does not match `links.tls`: with it, links
+/// between machines go over `tls/` only; a `tls/` endpoint needs it. Unix
+/// sockets never leave the machine and take either. By host, side
+/// (`listen` or `connect`) and index.
+fn endpoint_issues(spec: &GraphSpec) -> Vec<(&str, &'static str, usize, GraphError)> {
+    let tls = spec.links.as_ref().is_some_and(|links| links.tls.is_some());
+    let mut issues = Vec::new();
+    for (host, host_spec) in &spec.hosts {
+        let sides = [("listen", &host_spec.listen), ("connect", &host_spec.connect)];
+        for (side, endpoints) in sides {
+            for (index, endpoint) in endpoints.iter().enumerate() {
+                let protocol = endpoint.split_once('/').map_or("", |(protocol, _)| protocol);
+                let (problem, fix) = match protocol {
+                    "tls" if !tls => (
+                        "is a TLS endpoint, but the graph has no certificates for it",
+                        "add `links: { tls: { ca: ca.pem, cert: host.pem, key: host.key } }`, or write `tcp/`",
+                    ),
+                    "tcp" if tls => (
+                        "would carry frames in clear, while `links.tls` asks for TLS",
+                        "write `tls/` instead of `tcp/`: every host then proves itself with `links.tls.cert`",
+                    ),
+                    _ => continue,
+                };
+                let error = GraphError::LinkEndpoint {
+                    host: host.to_string(),
+                    endpoint: endpoint.clone(),
+                    problem: problem.into(),
+                    fix: fix.into(),
+                };
+                issues.push((host.as_str(), side, index, error));
+            }
         }
     }
     issues

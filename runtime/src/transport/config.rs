@@ -6,7 +6,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::graph::spec::GraphSpec;
+use crate::graph::spec::{GraphSpec, LinkTls};
 
 /// Where a process listens and whom it connects to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +19,13 @@ pub struct TransportConfig {
     pub multicast_scouting: bool,
     /// The user and password this process presents and requires of peers.
     pub auth: Option<LinkCredentials>,
+    /// The certificates of its `tls/` endpoints.
+    pub tls: Option<LinkTls>,
+}
+
+/// The graph's `links.tls`, if any.
+fn tls_of(spec: &GraphSpec) -> Option<LinkTls> {
+    spec.links.as_ref()?.tls.clone()
 }
 
 /// A user, and where its password is: the graph's `links.auth`.
@@ -116,15 +123,17 @@ impl TransportConfig {
             connect: connect.into_iter().cloned().collect(),
             multicast_scouting: hosts.iter().any(|h| h.multicast_scouting),
             auth: LinkCredentials::of(spec),
+            tls: tls_of(spec),
         }
     }
 
     /// The session of a tool that talks to the hosts of `spec` (`ooblex
     /// status`, `ooblex deploy`): it connects to where each host listens (an
     /// unspecified address, `0.0.0.0` or `[::]`, as this machine's loopback),
-    /// and listens on a port of its own, which the hosts it reaches tell the
-    /// others about: hosts that only connect (and so cannot be reached) then
-    /// connect to it, since zenoh peers do not pass queries on for others.
+    /// and listens on a port of its own (over TLS when the links are), which
+    /// the hosts it reaches tell the others about: hosts that only connect
+    /// (and so cannot be reached) then connect to it, since zenoh peers do
+    /// not pass queries on for others.
     pub fn reaching(spec: &GraphSpec) -> TransportConfig {
         let connect: BTreeSet<String> = spec
             .hosts
@@ -136,19 +145,23 @@ impl TransportConfig {
                     .replacen("/[::]:", "/[::1]:", 1)
             })
             .collect();
+        let tls = tls_of(spec);
+        let protocol = if tls.is_some() { "tls" } else { "tcp" };
         TransportConfig {
-            listen: vec!["tcp/0.0.0.0:0".to_string()],
+            listen: vec![format!("{protocol}/0.0.0.0:0")],
             connect: connect.into_iter().collect(),
             multicast_scouting: spec.hosts.values().any(|h| h.multicast_scouting),
             auth: LinkCredentials::of(spec),
+            tls,
         }
     }
 
     /// The zenoh configuration: a peer with these endpoints, multicast
     /// scouting as asked, shared memory only for buffers we place there
     /// ourselves (zenoh would otherwise copy every large payload into a pool
-    /// of its own), and the links' user and password, presented and
-    /// required, with the file that holds them until the session opens.
+    /// of its own), the links' user and password, presented and required,
+    /// with the file that holds them until the session opens, and the TLS
+    /// certificates, presented and required of every peer.
     pub(crate) fn zenoh(&self) -> Result<(zenoh::Config, Option<Dictionary>), String> {
         let mut config = zenoh::Config::default();
         let mut dictionary = None;
@@ -164,6 +177,12 @@ impl TransportConfig {
                 .insert_json5("transport/auth/usrpwd", &usrpwd.to_string())
                 .map_err(|err| format!("`transport/auth/usrpwd`: {err}"))?;
             dictionary = Some(file);
+        }
+        if let Some(tls) = &self.tls {
+            let tls = tls_settings(tls)?;
+            config
+                .insert_json5("transport/link/tls", &tls.to_string())
+                .map_err(|err| format!("`transport/link/tls`: {err}"))?;
         }
         let settings = [
             ("mode", serde_json::json!("peer")),
@@ -182,6 +201,30 @@ impl TransportConfig {
         }
         Ok((config, dictionary))
     }
+}
+
+/// zenoh's TLS settings for `tls`: this host's certificate when it listens
+/// and when it connects, peers' certificates checked against the CA both ways
+/// (mutual TLS), and the name a peer is reached by checked against its
+/// certificate. Each file must be readable now: zenoh's own error would not
+/// say which setting it came from.
+fn tls_settings(tls: &LinkTls) -> Result<serde_json::Value, String> {
+    for (field, path) in [("ca", &tls.ca), ("cert", &tls.cert), ("key", &tls.key)] {
+        std::fs::File::open(path).map_err(|err| {
+            format!(
+                "`links.tls.{field}`: cannot read `{path}`: {err}; every host (and `ooblex status`, `ooblex deploy`) needs its own copy, at this path relative to where it runs"
+            )
+        })?;
+    }
+    Ok(serde_json::json!({
+        "root_ca_certificate": tls.ca,
+        "listen_certificate": tls.cert,
+        "listen_private_key": tls.key,
+        "connect_certificate": tls.cert,
+        "connect_private_key": tls.key,
+        "enable_mtls": true,
+        "verify_name_on_connect": true,
+    }))
 }
 
 #[cfg(test)]
@@ -213,5 +256,24 @@ mod tests {
         );
         gpu.zenoh().expect("a configuration zenoh takes");
         assert!(gpu.auth.is_none(), "no user and password unless the graph asks");
+        assert!(gpu.tls.is_none(), "no certificates unless the graph asks");
+    }
+
+    #[test]
+    fn tools_reach_tls_hosts_over_tls_and_take_their_certificates() {
+        let spec = spec(
+            "version: 1\nname: t\nhosts:\n  stage: { listen: [\"tls/0.0.0.0:7447\"] }\nlinks:\n  tls: { ca: /nonexistent/ca.pem, cert: host.pem, key: host.key }\nnodes:\n  a: { kind: test_pattern, host: stage }\n",
+        );
+        let tool = TransportConfig::reaching(&spec);
+        assert_eq!(tool.listen, ["tls/0.0.0.0:0"]);
+        assert_eq!(tool.connect, ["tls/127.0.0.1:7447"]);
+        let err = tool
+            .zenoh()
+            .err()
+            .expect("a certificate that cannot be read stops the session");
+        assert!(
+            err.contains("`links.tls.ca`: cannot read `/nonexistent/ca.pem`"),
+            "{err}"
+        );
     }
 }
