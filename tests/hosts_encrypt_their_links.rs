@@ -1,6 +1,7 @@
 //! `links: { tls: ... }`: hosts link over `tls/` endpoints, each proving
 //! itself with a certificate the graph's CA signed and accepting only peers
-//! that do the same (mutual TLS). Certificates are made by the real openssl.
+//! that do the same (mutual TLS); so does a Python eclipse-zenoh process
+//! that taps a link. Certificates are made by the real openssl.
 
 mod support;
 
@@ -9,6 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::hosts::seqs;
+use support::python::python;
 use support::{Server, free_port, ooblex, scratch, wait_for};
 
 /// Runs `openssl ARGS` in `dir`.
@@ -132,6 +134,40 @@ fn hosts_with_the_graphs_certificates_link_over_tls() {
     let (ok, shown) = status(&dir);
     assert!(ok, "status, with the certificates, sees both hosts up: {shown}");
     drop((stage, gpu));
+}
+
+#[test]
+fn a_python_process_with_a_certificate_taps_a_tls_link() {
+    let port = free_port();
+    let dir = host_dir("links-tls-python", &graph("links-tls-python", port));
+    let _stage = host(&dir, "stage");
+    let _gpu = host(&dir, "gpu");
+    let tapped = python(
+        "tap.py",
+        &[
+            "--connect",
+            &format!("tls/127.0.0.1:{port}"),
+            "--key",
+            "ooblex/links-tls-python/**",
+            "--frames",
+            "10",
+            "--timeout",
+            "30",
+        ],
+    )
+    .env("OOBLEX_LINK_TLS_CA", dir.join("ca.pem"))
+    .env("OOBLEX_LINK_TLS_CERT", dir.join("host.pem"))
+    .env("OOBLEX_LINK_TLS_KEY", dir.join("host.key"))
+    .output()
+    .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&tapped.stdout);
+    assert!(
+        tapped.status.success(),
+        "tap.py failed: {}",
+        String::from_utf8_lossy(&tapped.stderr)
+    );
+    let frames = stdout.lines().filter(|line| line.contains("\"seq\"")).count();
+    assert_eq!(frames, 10, "tap.py read frames over TLS:\n{stdout}");
 }
 
 #[test]

@@ -4,37 +4,10 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use support::python::python;
 use support::{Server, free_port, repo_root, scratch, wait_for};
-
-/// Where the test command installs eclipse-zenoh for the tests.
-fn python_path() -> PathBuf {
-    let site = repo_root().join("target/python");
-    assert!(
-        site.join("zenoh").exists(),
-        "eclipse-zenoh is not installed in {}: run the tests with scripts/test.sh, which installs it",
-        site.display()
-    );
-    site
-}
-
-fn python(script: &str, args: &[&str]) -> Command {
-    let examples = repo_root().join("examples/zenoh_python");
-    let mut command = Command::new("python3");
-    command
-        .arg(examples.join(script))
-        .args(args)
-        .env(
-            "PYTHONPATH",
-            format!("{}:{}", python_path().display(), examples.display()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
 
 #[test]
 fn a_python_process_feeds_the_graph_and_reads_its_output() {

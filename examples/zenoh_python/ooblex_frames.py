@@ -119,7 +119,9 @@ def session(endpoint: str):
 
     For a graph whose links require a password (`links: { auth: ... }`), set
     OOBLEX_LINK_USER (the graph's `links.auth.user`, by default its name) and
-    OOBLEX_LINK_PASSWORD."""
+    OOBLEX_LINK_PASSWORD. For TLS links (`links: { tls: ... }`, a `tls/`
+    endpoint), set OOBLEX_LINK_TLS_CA, OOBLEX_LINK_TLS_CERT and
+    OOBLEX_LINK_TLS_KEY to the CA and to a certificate it signed, with its key."""
     import os
 
     import zenoh
@@ -131,4 +133,10 @@ def session(endpoint: str):
     user, password = os.environ.get("OOBLEX_LINK_USER"), os.environ.get("OOBLEX_LINK_PASSWORD")
     if user and password:
         config.insert_json5("transport/auth/usrpwd", json.dumps({"user": user, "password": password}))
+    ca, cert, key = (os.environ.get(f"OOBLEX_LINK_TLS_{name}") for name in ("CA", "CERT", "KEY"))
+    if ca and cert and key:
+        # As Ooblex's hosts do: present the certificate, check the peer's name and CA.
+        tls = {"root_ca_certificate": ca, "connect_certificate": cert, "connect_private_key": key,
+               "enable_mtls": True, "verify_name_on_connect": True}
+        config.insert_json5("transport/link/tls", json.dumps(tls))
     return zenoh.open(config)

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod hosts;
+pub mod python;
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -190,19 +191,23 @@ impl Server {
             child,
             base: format!("http://{listen}"),
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // Nodes that load a model stay `starting` while tract optimises it,
+        // which takes tens of seconds in a debug build on a loaded machine.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut health = None;
         while Instant::now() < deadline {
             if let Some(status) = server.child.try_wait().expect("the child can be polled") {
                 let mut err = String::new();
                 let _ = server.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
                 panic!("ooblex exited early ({status}):\n{err}");
             }
-            if server.get("/health").is_ok_and(|health| started(&health)) {
+            health = server.get("/health").ok();
+            if health.as_deref().is_some_and(started) {
                 return server;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("ooblex did not answer /health with every node started within 20 s");
+        panic!("ooblex did not have every node started within 120 s; /health: {health:?}");
     }
 
     /// GET `path`, returning the body as text.
