@@ -85,9 +85,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OOBLEX_LOG")
         // zenoh's own start-up chatter (its id, its addresses, a peer not up
-        // yet) says nothing the lines of the session and its links do not.
+        // yet) says nothing the lines of the session and its links do not;
+        // ONNX Runtime's info lines (every graph transformer, every arena
+        // allocation) were 368 lines for one graph with two models.
         .unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new("info,zenoh=warn,zenoh::net::runtime::orchestrator=error")
+            tracing_subscriber::EnvFilter::new(
+                "info,zenoh=warn,zenoh::net::runtime::orchestrator=error,ort::logging=warn",
+            )
         });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
