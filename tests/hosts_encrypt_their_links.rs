@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::hosts::seqs;
+use support::hosts::{host, seqs};
 use support::python::python;
-use support::{Server, free_port, ooblex, scratch, wait_for};
+use support::{free_port, ooblex, scratch, wait_for};
 
 /// Runs `openssl ARGS` in `dir`.
 fn openssl(dir: &Path, args: &[&str]) {
@@ -88,23 +88,6 @@ fn host_dir(name: &str, graph: &str) -> PathBuf {
     certificates(&dir);
     std::fs::write(dir.join("graph.yaml"), graph).expect("scratch is writable");
     dir
-}
-
-/// Host `host` of the graph in `dir`.
-fn host(dir: &Path, host: &str) -> Server {
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut command = ooblex();
-    command.current_dir(dir).args([
-        "run",
-        "graph.yaml",
-        "--host",
-        host,
-        "--listen",
-        &listen,
-        "--no-status",
-        "--no-watch",
-    ]);
-    Server::start_command(command, &listen)
 }
 
 /// `ooblex status --json` of the graph in `dir`: whether every host is up, and what it printed.

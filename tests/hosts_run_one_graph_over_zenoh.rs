@@ -5,10 +5,9 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
-use support::hosts::{assert_nothing_lost, seqs};
+use support::hosts::{assert_nothing_lost, host, seqs};
 use support::{Server, free_port, scratch, wait_for};
 
 /// Asserts that every frame link node `node` of `host` carried went through
@@ -21,11 +20,6 @@ fn assert_shared_memory(host: &Server, node: &str, frames: u64) {
         Some(0),
         "`{node}` fell back to the heap on this machine"
     );
-}
-
-/// Starts host `host` of the graph in `dir/graph.yaml`.
-fn host(dir: &Path, host: &str) -> Server {
-    Server::start_in(dir, "graph.yaml", &["--host", host, "--no-status", "--no-watch"])
 }
 
 #[test]

@@ -7,7 +7,8 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::{Server, free_port, scratch, wait_for};
+use support::hosts::host;
+use support::{free_port, scratch, wait_for};
 
 fn frames(path: &Path) -> usize {
     std::fs::read_to_string(path).map_or(0, |text| text.lines().count())
@@ -31,10 +32,6 @@ fn hosts_up(dir: &Path) -> Vec<(String, bool)> {
         "status fails when a host is down"
     );
     up
-}
-
-fn host(dir: &Path, host: &str) -> Server {
-    Server::start_in(dir, "graph.yaml", &["--host", host, "--no-status", "--no-watch"])
 }
 
 #[test]

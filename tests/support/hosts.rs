@@ -5,6 +5,11 @@ use std::path::Path;
 
 use super::Server;
 
+/// Starts host `host` of the graph in `dir/graph.yaml`, from `dir`.
+pub fn host(dir: &Path, host: &str) -> Server {
+    Server::start_in(dir, "graph.yaml", &["--host", host, "--no-status", "--no-watch"])
+}
+
 /// The `seq` of every line a `json_sink` wrote so far.
 pub fn seqs(path: &Path) -> Vec<u64> {
     let text = std::fs::read_to_string(path).unwrap_or_default();

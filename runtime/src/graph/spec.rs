@@ -64,6 +64,13 @@ pub struct LinkTls {
     pub key: String,
 }
 
+impl LinkTls {
+    /// Each file by its field: `ca`, `cert`, `key`.
+    pub fn files(&self) -> [(&'static str, &str); 3] {
+        [("ca", &self.ca), ("cert", &self.cert), ("key", &self.key)]
+    }
+}
+
 /// The user and password of a graph's links.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

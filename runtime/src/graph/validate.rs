@@ -13,7 +13,7 @@ use crate::graph::error::{Diagnostic, GraphError};
 use crate::graph::load::{GraphErrors, LoadedGraph};
 use crate::graph::negotiate::{Conversion, negotiate};
 use crate::graph::place::Link;
-use crate::graph::spec::{GraphSpec, InputRef, LinkAuth, LinkCodec, LinkSpec, NodeSpec};
+use crate::graph::spec::{GraphSpec, InputRef, LinkAuth, LinkCodec, LinkSpec, LinkTls, NodeSpec};
 use crate::node::formats::FormatSet;
 use crate::node::kind::{KindInfo, NodeFactory};
 use crate::node::params::did_you_mean;
@@ -139,29 +139,20 @@ pub fn validate(loaded: &LoadedGraph, registry: &Registry) -> Result<ValidatedGr
     let mut out = Vec::new();
     let at = |parts: &[&str], key: bool| doc.span_of(&path(parts), key);
 
-    if let Some(auth) = spec.links.as_ref().and_then(|l| l.auth.as_ref()) {
-        for (field, message) in link_auth_issues(auth) {
+    let links = spec.links.as_ref();
+    let link_sections = [
+        ("auth", links.and_then(|l| l.auth.as_ref()).map(link_auth_issues)),
+        ("tls", links.and_then(|l| l.tls.as_ref()).map(link_tls_issues)),
+    ];
+    for (section, issues) in link_sections {
+        for (field, message) in issues.unwrap_or_default() {
             out.push(Diagnostic::new(
                 GraphError::InvalidValue {
                     message,
-                    context: "`links.auth`".into(),
+                    context: format!("`links.{section}`"),
                 },
-                at(&["links", "auth", field], false),
+                at(&["links", section, field], false),
             ));
-        }
-    }
-
-    if let Some(tls) = spec.links.as_ref().and_then(|l| l.tls.as_ref()) {
-        for (field, path) in [("ca", &tls.ca), ("cert", &tls.cert), ("key", &tls.key)] {
-            if path.trim().is_empty() {
-                out.push(Diagnostic::new(
-                    GraphError::InvalidValue {
-                        message: format!("`{field}` must name a PEM file"),
-                        context: "`links.tls`".into(),
-                    },
-                    at(&["links", "tls", field], false),
-                ));
-            }
         }
     }
     for (host, side, index, error) in endpoint_issues(spec) {
@@ -541,6 +532,15 @@ fn endpoint_issues(spec: &GraphSpec) -> Vec<(&str, &'static str, usize, GraphErr
         }
     }
     issues
+}
+
+/// What is wrong with the links' certificate settings, by field.
+fn link_tls_issues(tls: &LinkTls) -> Vec<(&'static str, String)> {
+    tls.files()
+        .into_iter()
+        .filter(|(_, path)| path.trim().is_empty())
+        .map(|(field, _)| (field, format!("`{field}` must name a PEM file")))
+        .collect()
 }
 
 /// What is wrong with the links' user and password settings, by field.

@@ -209,7 +209,7 @@ impl TransportConfig {
 /// certificate. Each file must be readable now: zenoh's own error would not
 /// say which setting it came from.
 fn tls_settings(tls: &LinkTls) -> Result<serde_json::Value, String> {
-    for (field, path) in [("ca", &tls.ca), ("cert", &tls.cert), ("key", &tls.key)] {
+    for (field, path) in tls.files() {
         std::fs::File::open(path).map_err(|err| {
             format!(
                 "`links.tls.{field}`: cannot read `{path}`: {err}; every host (and `ooblex status`, `ooblex deploy`) needs its own copy, at this path relative to where it runs"
